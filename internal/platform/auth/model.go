@@ -1,0 +1,192 @@
+// Package auth holds accounts, password hashing, sessions, API tokens, and
+// the scoped roles that every service checks: a role is granted on an
+// organization, and when recursive on its whole subtree.
+package auth
+
+import (
+	"embed"
+	"slices"
+	"time"
+
+	"socle/internal/platform/db"
+)
+
+//go:embed migrations
+var migrationsFS embed.FS
+
+// Migrations is the schema of this package.
+func Migrations() db.MigrationSet {
+	return db.MigrationSet{Component: "auth", FS: mustSub(migrationsFS, "migrations")}
+}
+
+// Role names a set of permissions held on an organization.
+type Role string
+
+const (
+	RolePlatformAdmin     Role = "platform-admin"
+	RoleAuthorityAgent    Role = "authority-agent"
+	RoleTechnician        Role = "technician"
+	RoleAcademyObserver   Role = "academy-observer"
+	RoleEstablishmentHead Role = "establishment-head"
+	RoleTeacher           Role = "teacher"
+	RolePupil             Role = "pupil"
+	RoleParent            Role = "parent"
+)
+
+// Roles lists every role, in the order the UI shows them.
+var Roles = []Role{RolePlatformAdmin, RoleAuthorityAgent, RoleTechnician, RoleAcademyObserver,
+	RoleEstablishmentHead, RoleTeacher, RolePupil, RoleParent}
+
+// Label is the role's French name.
+func (r Role) Label() string {
+	switch r {
+	case RolePlatformAdmin:
+		return "Administrateur de la plateforme"
+	case RoleAuthorityAgent:
+		return "Agent de collectivité"
+	case RoleTechnician:
+		return "Technicien"
+	case RoleAcademyObserver:
+		return "Observateur académique (DANE)"
+	case RoleEstablishmentHead:
+		return "Chef d'établissement / directeur d'école"
+	case RoleTeacher:
+		return "Enseignant"
+	case RolePupil:
+		return "Élève"
+	case RoleParent:
+		return "Parent"
+	}
+	return string(r)
+}
+
+// Valid reports whether r is a known role.
+func (r Role) Valid() bool { return slices.Contains(Roles, r) }
+
+// Permission is an action a role allows on the organizations in its scope.
+type Permission string
+
+const (
+	// PermOrgRead: read organizations, establishments and their figures.
+	PermOrgRead Permission = "org.read"
+	// PermImport: run imports of national referential data.
+	PermImport Permission = "import.run"
+	// PermUserManage: create accounts and grant roles.
+	PermUserManage Permission = "user.manage"
+)
+
+// rolePermissions is the policy. Least privilege: only the platform
+// administrator imports national data or manages accounts for now; later
+// domains add their permissions here.
+var rolePermissions = map[Role][]Permission{
+	RolePlatformAdmin:     {PermOrgRead, PermImport, PermUserManage},
+	RoleAuthorityAgent:    {PermOrgRead},
+	RoleTechnician:        {PermOrgRead},
+	RoleAcademyObserver:   {PermOrgRead},
+	RoleEstablishmentHead: {PermOrgRead},
+	RoleTeacher:           {PermOrgRead},
+	RolePupil:             {PermOrgRead},
+	RoleParent:            {PermOrgRead},
+}
+
+// Allows reports whether the role carries the permission.
+func (r Role) Allows(p Permission) bool { return slices.Contains(rolePermissions[r], p) }
+
+// User is an account.
+type User struct {
+	ID          int64
+	Email       string
+	DisplayName string
+	Disabled    bool
+	CreatedAt   time.Time
+	LastLoginAt *time.Time
+}
+
+// Grant is a role held on an organization (OrgID 0: the whole platform).
+type Grant struct {
+	ID        int64
+	UserID    int64
+	Role      Role
+	OrgID     int64
+	Recursive bool
+}
+
+// Principal is who is making a request: the user and their grants.
+type Principal struct {
+	User   User
+	Grants []Grant
+}
+
+// IsAnonymous reports whether nobody is logged in.
+func (p *Principal) IsAnonymous() bool { return p == nil || p.User.ID == 0 }
+
+// Has reports whether any grant carries the permission, whatever its scope.
+func (p *Principal) Has(perm Permission) bool {
+	if p == nil {
+		return false
+	}
+	for _, g := range p.Grants {
+		if g.Role.Allows(perm) {
+			return true
+		}
+	}
+	return false
+}
+
+// Global reports whether the permission is held on the whole platform.
+func (p *Principal) Global(perm Permission) bool {
+	if p == nil {
+		return false
+	}
+	for _, g := range p.Grants {
+		if g.OrgID == 0 && g.Role.Allows(perm) {
+			return true
+		}
+	}
+	return false
+}
+
+// HasRole reports whether the principal holds the role anywhere.
+func (p *Principal) HasRole(r Role) bool {
+	if p == nil {
+		return false
+	}
+	for _, g := range p.Grants {
+		if g.Role == r {
+			return true
+		}
+	}
+	return false
+}
+
+// ScopeSQL returns a condition, and its arguments, true for the rows whose
+// organization id (the SQL expression col) lies within the principal's scope
+// for perm: the organizations a grant names, and for recursive grants their
+// descendants in org_closure. Services add it to every query that lists or
+// fetches data, so a row outside the scope is simply not there.
+func (p *Principal) ScopeSQL(perm Permission, col string) (string, []any) {
+	if p.Global(perm) {
+		return "1=1", nil
+	}
+	var named, recursive []any
+	if p != nil {
+		for _, g := range p.Grants {
+			if g.OrgID == 0 || !g.Role.Allows(perm) {
+				continue
+			}
+			named = append(named, g.OrgID)
+			if g.Recursive {
+				recursive = append(recursive, g.OrgID)
+			}
+		}
+	}
+	if len(named) == 0 {
+		return "1=0", nil
+	}
+	cond := col + " IN (" + db.Placeholders(len(named)) + ")"
+	if len(recursive) == 0 {
+		return cond, named
+	}
+	return "(" + cond + " OR EXISTS (SELECT 1 FROM org_closure sc WHERE sc.descendant_id = " + col +
+		" AND sc.ancestor_id IN (" + db.Placeholders(len(recursive)) + ")))", append(named, recursive...)
+}
