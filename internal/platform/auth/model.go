@@ -190,3 +190,10 @@ func (p *Principal) ScopeSQL(perm Permission, col string) (string, []any) {
 	return "(" + cond + " OR EXISTS (SELECT 1 FROM org_closure sc WHERE sc.descendant_id = " + col +
 		" AND sc.ancestor_id IN (" + db.Placeholders(len(recursive)) + ")))", append(named, recursive...)
 }
+
+// System is the principal of local operators: the command line run on the
+// server, which already has the database in hand. It holds the platform
+// administrator role.
+func System() *Principal {
+	return &Principal{User: User{Email: "system", DisplayName: "Opérateur local"}, Grants: []Grant{{Role: RolePlatformAdmin}}}
+}
