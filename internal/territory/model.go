@@ -256,6 +256,18 @@ type SchoolSector struct {
 	SingleSector bool   `json:"single_sector"`
 }
 
+// NormalizeZone spells a holiday zone as the national calendar does: "B",
+// "b" and "zone B" all become "Zone B"; other zones ("Corse", "Réunion")
+// are kept as they are.
+func NormalizeZone(z string) string {
+	z = strings.TrimSpace(z)
+	letter := strings.TrimSpace(strings.TrimPrefix(strings.TrimPrefix(z, "Zone"), "zone"))
+	if len(letter) == 1 && strings.Contains("ABCabc", letter) {
+		return "Zone " + strings.ToUpper(letter)
+	}
+	return z
+}
+
 // uaiLetters is the check alphabet of UAI codes: the letter is
 // uaiLetters[n mod 23] where n is the 7-digit number.
 const uaiLetters = "ABCDEFGHJKLMNPRSTUVWXYZ"
@@ -298,28 +310,28 @@ func MaintainingKind(t Type) Kind {
 }
 
 // SearchKey folds text for accent- and case-insensitive search: "Collège
-// Émile-Zola" → "college emile zola".
+// Émile-Zola" → "college emile zola". Parts are joined by one space.
 func SearchKey(parts ...string) string {
 	t := transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
 	var b strings.Builder
+	space := false // a separator is pending
 	for _, p := range parts {
 		s, _, err := transform.String(t, p)
 		if err != nil {
 			s = p
 		}
 		for _, r := range strings.ToLower(s) {
-			switch {
-			case unicode.IsLetter(r) || unicode.IsDigit(r):
-				b.WriteRune(r)
-			default:
-				if b.Len() > 0 && !strings.HasSuffix(b.String(), " ") {
-					b.WriteByte(' ')
-				}
+			if !unicode.IsLetter(r) && !unicode.IsDigit(r) {
+				space = true
+				continue
 			}
+			if space && b.Len() > 0 {
+				b.WriteByte(' ')
+			}
+			space = false
+			b.WriteRune(r)
 		}
-		if b.Len() > 0 && !strings.HasSuffix(b.String(), " ") {
-			b.WriteByte(' ')
-		}
+		space = true
 	}
-	return strings.TrimSpace(b.String())
+	return b.String()
 }

@@ -73,9 +73,10 @@ func (s *Store) EnsureOrg(ctx context.Context, q db.Querier, kind Kind, code, na
 	return id, Updated, nil
 }
 
-// SetHolidayZone records an académie's holiday zone.
+// SetHolidayZone records an académie's holiday zone, spelt as the national
+// calendar spells it ("Zone B"), so that it matches school_holidays.zone.
 func (s *Store) SetHolidayZone(ctx context.Context, q db.Querier, academyID int64, zone string) error {
-	_, err := q.ExecContext(ctx, `UPDATE organizations SET holiday_zone = ? WHERE id = ?`, zone, academyID)
+	_, err := q.ExecContext(ctx, `UPDATE organizations SET holiday_zone = ? WHERE id = ?`, NormalizeZone(zone), academyID)
 	return err
 }
 
@@ -485,7 +486,7 @@ func (s *Store) CountEstablishmentsMaintained(ctx context.Context, authorityID i
 // Holidays returns the holiday periods of a zone overlapping [from, to).
 func (s *Store) Holidays(ctx context.Context, zone string, from, to time.Time) ([]Holiday, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT description, population, starts_at, ends_at, academy, zone, school_year FROM school_holidays
-		WHERE zone = ? AND ends_at > ? AND starts_at < ? ORDER BY starts_at`, zone, from.UTC().Format(time.RFC3339), to.UTC().Format(time.RFC3339))
+		WHERE zone = ? AND ends_at > ? AND starts_at < ? ORDER BY starts_at`, NormalizeZone(zone), from.UTC().Format(time.RFC3339), to.UTC().Format(time.RFC3339))
 	if err != nil {
 		return nil, err
 	}
