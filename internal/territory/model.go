@@ -311,12 +311,25 @@ func MaintainingKind(t Type) Kind {
 
 // SearchKey folds text for accent- and case-insensitive search: "Collège
 // Émile-Zola" → "college emile zola". Parts are joined by one space.
-func SearchKey(parts ...string) string {
-	t := transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
-	var b strings.Builder
+func SearchKey(parts ...string) string { return newSearchFolder().key(parts...) }
+
+// searchFolder folds many strings with one transformer: building the
+// transformer chain costs more than folding a short name, and an import
+// folds tens of thousands. Not safe for concurrent use.
+type searchFolder struct {
+	t transform.Transformer
+	b strings.Builder
+}
+
+func newSearchFolder() *searchFolder {
+	return &searchFolder{t: transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)}
+}
+
+func (f *searchFolder) key(parts ...string) string {
+	f.b.Reset()
 	space := false // a separator is pending
 	for _, p := range parts {
-		s, _, err := transform.String(t, p)
+		s, _, err := transform.String(f.t, p)
 		if err != nil {
 			s = p
 		}
@@ -325,13 +338,13 @@ func SearchKey(parts ...string) string {
 				space = true
 				continue
 			}
-			if space && b.Len() > 0 {
-				b.WriteByte(' ')
+			if space && f.b.Len() > 0 {
+				f.b.WriteByte(' ')
 			}
 			space = false
-			b.WriteRune(r)
+			f.b.WriteRune(r)
 		}
 		space = true
 	}
-	return b.String()
+	return f.b.String()
 }
