@@ -73,18 +73,34 @@ const (
 	PermImport Permission = "import.run"
 	// PermUserManage: create accounts and grant roles.
 	PermUserManage Permission = "user.manage"
+	// PermCatalogRead: read the offer of services, conventions and calendars.
+	PermCatalogRead Permission = "catalog.read"
+	// PermCatalogManage: write the catalogue, conventions and calendars.
+	PermCatalogManage Permission = "catalog.manage"
+	// PermTicketCreate: open tickets for an establishment.
+	PermTicketCreate Permission = "ticket.create"
+	// PermTicketRead: read every ticket of an establishment (requesters
+	// always read their own).
+	PermTicketRead Permission = "ticket.read"
+	// PermTicketWork: take, assign, escalate, pause, solve tickets.
+	PermTicketWork Permission = "ticket.work"
+	// PermReportRead: read service-quality reports.
+	PermReportRead Permission = "report.read"
 )
 
-// rolePermissions is the policy. Least privilege: only the platform
-// administrator imports national data or manages accounts for now; later
-// domains add their permissions here.
+// rolePermissions is the policy, least privilege first: pupils and parents
+// read the territory's public facts of their school and nothing of its
+// support; teachers open tickets; heads follow their school's tickets and
+// quality; technicians work tickets; agents also manage the offer.
 var rolePermissions = map[Role][]Permission{
-	RolePlatformAdmin:     {PermOrgRead, PermImport, PermUserManage},
-	RoleAuthorityAgent:    {PermOrgRead},
-	RoleTechnician:        {PermOrgRead},
-	RoleAcademyObserver:   {PermOrgRead},
-	RoleEstablishmentHead: {PermOrgRead},
-	RoleTeacher:           {PermOrgRead},
+	RolePlatformAdmin: {PermOrgRead, PermImport, PermUserManage, PermCatalogRead, PermCatalogManage,
+		PermTicketCreate, PermTicketRead, PermTicketWork, PermReportRead},
+	RoleAuthorityAgent: {PermOrgRead, PermCatalogRead, PermCatalogManage, PermTicketCreate, PermTicketRead,
+		PermTicketWork, PermReportRead},
+	RoleTechnician:        {PermOrgRead, PermCatalogRead, PermTicketCreate, PermTicketRead, PermTicketWork, PermReportRead},
+	RoleAcademyObserver:   {PermOrgRead, PermCatalogRead, PermTicketRead, PermReportRead},
+	RoleEstablishmentHead: {PermOrgRead, PermCatalogRead, PermTicketCreate, PermTicketRead, PermReportRead},
+	RoleTeacher:           {PermOrgRead, PermTicketCreate},
 	RolePupil:             {PermOrgRead},
 	RoleParent:            {PermOrgRead},
 }
