@@ -113,17 +113,18 @@ func (s *Store) UpsertEstablishment(ctx context.Context, q db.Querier, e *Establ
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return 0, Unchanged, err
 	}
-	if exists && old == hash {
-		if orgOutcome == Updated {
-			return id, Updated, nil
-		}
+	if exists && old == hash && orgOutcome == Unchanged {
 		return id, Unchanged, nil
 	}
 	// The organization's search text also covers the commune, so that a
-	// search for "Rennes" finds the schools of Rennes.
+	// search for "Rennes" finds the schools of Rennes (EnsureOrg only
+	// knows the name and code).
 	if _, err := q.ExecContext(ctx, `UPDATE organizations SET search_text = ? WHERE id = ?`,
 		SearchKey(e.Name, e.UAI, e.CommuneName, e.PostalCode), id); err != nil {
 		return 0, Unchanged, err
+	}
+	if exists && old == hash {
+		return id, Updated, nil
 	}
 	args := []any{string(e.Type), e.NatureCode, e.NatureLabel, string(e.Sector), e.PrivateContract, string(e.Priority), string(e.Status),
 		e.Address1, e.Address2, e.Address3, e.PostalCode, e.CommuneCode, e.CommuneName, e.DepartementCode, e.AcademyCode,
