@@ -1,0 +1,152 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"path/filepath"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"socle/internal/catalog"
+	"socle/internal/demo"
+	"socle/internal/helpdesk"
+	"socle/internal/platform/auth"
+	"socle/internal/platform/db"
+	"socle/internal/platform/web"
+	"socle/internal/portal"
+	"socle/internal/territory"
+	assets "socle/web"
+)
+
+// Migrations lists every component's schema in dependency order.
+func Migrations() []db.MigrationSet {
+	return []db.MigrationSet{auth.Migrations(), territory.Migrations(), catalog.Migrations(), helpdesk.Migrations()}
+}
+
+// App is a wired Socle instance.
+type App struct {
+	Config    Config
+	Log       *slog.Logger
+	DB        *db.DB
+	Auth      *auth.Service
+	Territory *territory.Service
+	Catalog   *catalog.Service
+	Helpdesk  *helpdesk.Service
+	Registry  *prometheus.Registry
+	Renderer  *web.Renderer
+}
+
+// Open connects to the database and migrates it.
+func Open(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
+	d, err := db.Open(ctx, cfg.DatabaseURL, cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	applied, err := d.Migrate(ctx, Migrations())
+	if err != nil {
+		d.Close()
+		return nil, err
+	}
+	for _, m := range applied {
+		log.Info("migration applied", "component", m.Component, "version", m.Version, "name", m.Name)
+	}
+	a := &App{Config: cfg, Log: log, DB: d}
+	a.Auth = auth.NewService(d, auth.DefaultSettings(), log)
+	a.Territory = territory.NewService(d, a.Auth, log)
+	// Signed conventions are kept beside the database, in the data
+	// directory that backups cover.
+	a.Catalog = catalog.NewService(d, filepath.Join(cfg.DataDir, "files"), log)
+	publicURL := cfg.PublicURL
+	if publicURL == "" {
+		publicURL = "http://" + cfg.Addr
+	}
+	a.Helpdesk = helpdesk.NewService(d, a.Auth, helpdesk.CatalogLevels{Catalog: a.Catalog}, helpdesk.Options{
+		FilesRoot: filepath.Join(cfg.DataDir, "files"), Mail: cfg.Mail, BaseURL: publicURL}, log)
+	a.Catalog.SetMeasuredLevels(a.Helpdesk)
+	return a, nil
+}
+
+// Close releases the database.
+func (a *App) Close() error { return a.DB.Close() }
+
+// SeedDemo creates the demo territory when the database is empty.
+func (a *App) SeedDemo(ctx context.Context) (demo.Info, bool, error) {
+	return demo.Seed(ctx, a.DB, a.Auth, a.Territory, a.Log)
+}
+
+// Handler builds the HTTP handler: every route, behind the middlewares.
+func (a *App) Handler() (http.Handler, error) {
+	renderer, err := web.NewRenderer(assets.Templates(), a.Log, nil)
+	if err != nil {
+		return nil, err
+	}
+	renderer.Site = web.SiteInfo{Name: "Socle", Version: Version, Demo: a.Config.Demo}
+	if a.Config.Demo {
+		for _, acc := range demo.Accounts() {
+			renderer.Site.DemoAccounts = append(renderer.Site.DemoAccounts, web.DemoAccount{Email: acc.Email, Password: acc.Password, Role: acc.Role, Scope: acc.Scope})
+		}
+	}
+	a.Renderer = renderer
+	a.Registry = prometheus.NewRegistry()
+	a.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	metrics := web.NewMetrics(a.Registry)
+
+	router := web.NewRouter(a.Log, renderer.ErrorPage)
+	sessions := &web.Sessions{Auth: a.Auth, Router: router, Secure: a.Config.SecureCookies}
+
+	static := http.FileServerFS(assets.Static())
+	router.HandleHTTP("GET /static/", http.StripPrefix("/static/", cacheStatic(static)))
+	router.Handle("GET /healthz", func(w http.ResponseWriter, r *http.Request) error {
+		return web.JSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	router.Handle("GET /readyz", func(w http.ResponseWriter, r *http.Request) error {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if err := a.DB.Ping(ctx); err != nil {
+			a.Log.Warn("not ready", "err", err)
+			return web.JSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "database": "injoignable"})
+		}
+		return web.JSON(w, http.StatusOK, map[string]string{"status": "ready"})
+	})
+	router.HandleHTTP("GET /metrics", promhttp.HandlerFor(a.Registry, promhttp.HandlerOpts{}))
+	router.Handle("GET /api/v1/openapi.json", func(w http.ResponseWriter, r *http.Request) error {
+		b, err := fs.ReadFile(assets.Static(), "openapi.json")
+		if err != nil {
+			return err
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_, err = w.Write(b)
+		return err
+	})
+
+	portal.NewHandler(a.Auth, a.Territory, renderer, sessions).Routes(router)
+	territory.NewHandler(a.Territory, renderer).Routes(router)
+	catalog.NewHandler(a.Catalog, renderer).Routes(router)
+	helpdesk.NewHandler(a.Helpdesk, renderer).Routes(router)
+
+	return web.Chain(router,
+		web.Instrument(a.Log, metrics),
+		web.Recover(a.Log, router),
+		web.SecurityHeaders,
+		http.NewCrossOriginProtection().Handler,
+		sessions.Middleware,
+	), nil
+}
+
+func cacheStatic(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "public, max-age=3600")
+		h.ServeHTTP(w, r)
+	})
+}
+
+// Describe summarises the instance for the start-up message.
+func (a *App) Describe() string {
+	return fmt.Sprintf("Socle %s on %s", Version, a.Config.Engine())
+}
