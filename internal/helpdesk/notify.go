@@ -1,0 +1,227 @@
+package helpdesk
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/tls"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"mime"
+	"mime/quotedprintable"
+	"net"
+	"net/mail"
+	"net/smtp"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// errMailDisabled marks notifications recorded while no SMTP server is
+// configured.
+var errMailDisabled = errors.New("outgoing mail disabled (no SMTP host)")
+
+// fromAddress is the bare address of the configured sender.
+func (s *Service) fromAddress() string {
+	if a, err := mail.ParseAddress(s.opts.Mail.From); err == nil {
+		return a.Address
+	}
+	return "helpdesk@localhost"
+}
+
+// newMessageID makes a Message-ID under the sender's domain, so that
+// replies name it in In-Reply-To and find their ticket again.
+func (s *Service) newMessageID(ref string) string {
+	b := make([]byte, 12)
+	_, _ = rand.Read(b)
+	domain := "localhost"
+	if _, d, ok := strings.Cut(s.fromAddress(), "@"); ok && d != "" {
+		domain = d
+	}
+	return "<" + strings.ToLower(ref) + "." + hex.EncodeToString(b) + "@" + domain + ">"
+}
+
+// compose writes a plain-text UTF-8 message with CRLF line ends.
+func (s *Service) compose(to, subject, messageID, body string, now time.Time) []byte {
+	var b bytes.Buffer
+	from := s.opts.Mail.From
+	if from == "" {
+		from = s.fromAddress()
+	}
+	hdr := func(k, v string) { b.WriteString(k + ": " + v + "\r\n") }
+	hdr("From", from)
+	hdr("To", to)
+	hdr("Subject", mime.QEncoding.Encode("utf-8", subject))
+	hdr("Date", now.Format(time.RFC1123Z))
+	hdr("Message-ID", messageID)
+	// Marks the message as automatic (RFC 3834): well-behaved responders
+	// do not answer it, which keeps two robots from talking forever.
+	hdr("Auto-Submitted", "auto-generated")
+	hdr("MIME-Version", "1.0")
+	hdr("Content-Type", "text/plain; charset=utf-8")
+	hdr("Content-Transfer-Encoding", "quoted-printable")
+	b.WriteString("\r\n")
+	qp := quotedprintable.NewWriter(&b)
+	_, _ = qp.Write([]byte(strings.ReplaceAll(strings.ReplaceAll(body, "\r\n", "\n"), "\n", "\r\n")))
+	_ = qp.Close()
+	return b.Bytes()
+}
+
+// send composes, records and delivers one notification. It is called after
+// the change it reports is committed; a failed delivery is logged and
+// recorded, never undoes the change.
+func (s *Service) send(ctx context.Context, t *Ticket, kind, to, subject, body string) {
+	if to == "" {
+		return
+	}
+	now := s.now().UTC()
+	subject = "[" + t.Reference + "] " + subject
+	id := s.newMessageID(t.Reference)
+	msg := s.compose(to, subject, id, body, now)
+	sendErr := s.deliver(ctx, to, msg)
+	errText := ""
+	if sendErr != nil {
+		errText = sendErr.Error()
+		if !errors.Is(sendErr, errMailDisabled) {
+			s.log.Warn("notification not delivered", "ticket", t.Reference, "kind", kind, "err", sendErr)
+		}
+	}
+	if err := s.store.recordNotification(ctx, t.ID, kind, to, subject, id, now, errText); err != nil {
+		s.log.Error("notification not recorded", "ticket", t.Reference, "kind", kind, "err", err)
+	}
+}
+
+// deliver hands the message to the configured SMTP server.
+func (s *Service) deliver(ctx context.Context, to string, msg []byte) error {
+	cfg := s.opts.Mail
+	if cfg.Host == "" {
+		return errMailDisabled
+	}
+	port := cfg.Port
+	if port == 0 {
+		port = 25
+	}
+	// Bounded: notifications are sent in the request that caused them.
+	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	d := net.Dialer{}
+	conn, err := d.DialContext(ctx, "tcp", net.JoinHostPort(cfg.Host, strconv.Itoa(port)))
+	if err != nil {
+		return fmt.Errorf("smtp dial: %w", err)
+	}
+	if dl, ok := ctx.Deadline(); ok {
+		_ = conn.SetDeadline(dl)
+	}
+	c, err := smtp.NewClient(conn, cfg.Host)
+	if err != nil {
+		conn.Close()
+		return fmt.Errorf("smtp greeting: %w", err)
+	}
+	defer c.Close()
+	if cfg.StartTLS {
+		if err := c.StartTLS(&tls.Config{ServerName: cfg.Host, MinVersion: tls.VersionTLS12}); err != nil {
+			return fmt.Errorf("smtp starttls: %w", err)
+		}
+	}
+	if cfg.Username != "" {
+		if err := c.Auth(smtp.PlainAuth("", cfg.Username, cfg.Password, cfg.Host)); err != nil {
+			return fmt.Errorf("smtp auth: %w", err)
+		}
+	}
+	if err := c.Mail(s.fromAddress()); err != nil {
+		return fmt.Errorf("smtp mail from: %w", err)
+	}
+	if err := c.Rcpt(to); err != nil {
+		return fmt.Errorf("smtp rcpt: %w", err)
+	}
+	w, err := c.Data()
+	if err != nil {
+		return fmt.Errorf("smtp data: %w", err)
+	}
+	if _, err := w.Write(msg); err != nil {
+		return fmt.Errorf("smtp write: %w", err)
+	}
+	if err := w.Close(); err != nil {
+		return fmt.Errorf("smtp end of data: %w", err)
+	}
+	return c.Quit()
+}
+
+func (s *Service) ticketURL(t *Ticket) string {
+	return s.opts.BaseURL + "/tickets/" + t.Reference
+}
+
+const replyHint = "\n\nRépondez à ce message pour compléter votre demande : votre réponse sera ajoutée au ticket."
+
+func (s *Service) requesterEmail(ctx context.Context, t *Ticket) string {
+	if t.RequesterEmail != "" {
+		return t.RequesterEmail
+	}
+	if t.RequesterID != 0 {
+		e, err := s.store.userEmail(ctx, t.RequesterID)
+		if err != nil {
+			s.log.Warn("requester address unreadable", "ticket", t.Reference, "err", err)
+		}
+		return e
+	}
+	return ""
+}
+
+func (s *Service) notifyCreated(ctx context.Context, t *Ticket) {
+	body := fmt.Sprintf("Bonjour,\n\nVotre demande « %s » est enregistrée sous la référence %s.\nSuivez-la sur %s%s",
+		t.Title, t.Reference, s.ticketURL(t), replyHint)
+	s.send(ctx, t, "created", s.requesterEmail(ctx, t), "Demande enregistrée : "+t.Title, body)
+}
+
+func (s *Service) notifyFollowup(ctx context.Context, t *Ticket, f *Followup) {
+	body := fmt.Sprintf("Bonjour,\n\nUn nouveau message a été ajouté à votre demande %s :\n\n%s\n\n%s%s",
+		t.Reference, f.Body, s.ticketURL(t), replyHint)
+	s.send(ctx, t, "followup", s.requesterEmail(ctx, t), "Nouveau message : "+t.Title, body)
+}
+
+// notifyStatus tells the requester what changed, unless they made the
+// change themselves; surveyToken is set when the closure opens a survey.
+func (s *Service) notifyStatus(ctx context.Context, t *Ticket, actor int64, f *Followup, surveyToken string) {
+	if actor != 0 && actor == t.RequesterID && surveyToken == "" {
+		return
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "Bonjour,\n\nVotre demande %s « %s » est maintenant : %s.", t.Reference, t.Title, t.Status.Label())
+	if t.Status == StatusPending {
+		fmt.Fprintf(&b, "\nMotif : %s.", ReasonLabel(t.PendingReason))
+		if t.PendingReason == ReasonRequester {
+			b.WriteString("\nNous attendons votre réponse : répondez simplement à ce message, le traitement reprendra.")
+		}
+	}
+	if f != nil {
+		fmt.Fprintf(&b, "\n\n%s", f.Body)
+	}
+	if surveyToken != "" {
+		fmt.Fprintf(&b, "\n\nDonnez-nous votre avis (une minute) : %s/enquete/%s", s.opts.BaseURL, surveyToken)
+	}
+	fmt.Fprintf(&b, "\n\n%s", s.ticketURL(t))
+	if t.Status != StatusClosed {
+		b.WriteString(replyHint)
+	}
+	s.send(ctx, t, "status_"+string(t.Status), s.requesterEmail(ctx, t), t.Status.Label()+" : "+t.Title, b.String())
+}
+
+// notifyHolder writes to the ticket's technician, or to its team's address
+// when nobody holds it yet.
+func (s *Service) notifyHolder(ctx context.Context, t *Ticket, subject, text string) {
+	var to string
+	var err error
+	if t.TechnicianID != 0 {
+		to, err = s.store.userEmail(ctx, t.TechnicianID)
+	} else if t.TeamID != 0 {
+		to, err = s.store.teamEmail(ctx, t.TeamID)
+	}
+	if err != nil {
+		s.log.Warn("holder address unreadable", "ticket", t.Reference, "err", err)
+		return
+	}
+	body := fmt.Sprintf("%s\n\nTicket %s (%s, priorité %d, niveau %s) : %s\n%s", text, t.Reference, t.Kind.Label(),
+		t.Priority, t.Level, t.Title, s.ticketURL(t))
+	s.send(ctx, t, "holder", to, subject, body)
+}
