@@ -65,6 +65,7 @@ func serveCmd(ctx context.Context, args []string) error {
 		defer mailSrv.Close()
 		log.Info("receiving mail", "addr", cfg.MailListen)
 	}
+	a.Collab.Start(ctx)
 	go cleanup(ctx, a)
 	go checkClocks(ctx, a)
 	errc := make(chan error, 1)

@@ -15,6 +15,7 @@ import (
 
 	"socle/internal/catalog"
 	"socle/internal/demo"
+	"socle/internal/ent/collab"
 	"socle/internal/helpdesk"
 	"socle/internal/platform/auth"
 	"socle/internal/platform/db"
@@ -26,7 +27,7 @@ import (
 
 // Migrations lists every component's schema in dependency order.
 func Migrations() []db.MigrationSet {
-	return []db.MigrationSet{auth.Migrations(), territory.Migrations(), catalog.Migrations(), helpdesk.Migrations()}
+	return []db.MigrationSet{auth.Migrations(), territory.Migrations(), catalog.Migrations(), helpdesk.Migrations(), collab.Migrations()}
 }
 
 // App is a wired Socle instance.
@@ -38,6 +39,7 @@ type App struct {
 	Territory *territory.Service
 	Catalog   *catalog.Service
 	Helpdesk  *helpdesk.Service
+	Collab    *collab.Server
 	Registry  *prometheus.Registry
 	Renderer  *web.Renderer
 }
@@ -69,11 +71,32 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	a.Helpdesk = helpdesk.NewService(d, a.Auth, helpdesk.CatalogLevels{Catalog: a.Catalog}, helpdesk.Options{
 		FilesRoot: filepath.Join(cfg.DataDir, "files"), Mail: cfg.Mail, BaseURL: publicURL}, log)
 	a.Catalog.SetMeasuredLevels(a.Helpdesk)
+	copts := collab.Options{}
+	if d.Dialect() == db.Postgres {
+		// Updates accepted by another process reach this one's clients
+		// through LISTEN/NOTIFY on the shared database.
+		copts.ListenerURL = cfg.DatabaseURL
+	}
+	a.Collab = collab.NewServer(d, a.Auth, authorizeCollab, log, copts)
 	return a, nil
 }
 
-// Close releases the database.
-func (a *App) Close() error { return a.DB.Close() }
+// Close stops the collaboration engine and releases the database.
+func (a *App) Close() error {
+	a.Collab.Close()
+	return a.DB.Close()
+}
+
+// authorizeCollab decides who may open a collaborative document. The
+// productions that own documents and their shares come with the ENT's
+// collaborative tools; until then only platform administrators reach the
+// engine, for diagnosis.
+func authorizeCollab(_ context.Context, p *auth.Principal, _ string) (collab.Access, error) {
+	if p.Global(auth.PermUserManage) {
+		return collab.AccessWrite, nil
+	}
+	return collab.AccessNone, nil
+}
 
 // SeedDemo creates the demo territory when the database is empty.
 func (a *App) SeedDemo(ctx context.Context) (demo.Info, bool, error) {
@@ -129,6 +152,7 @@ func (a *App) Handler() (http.Handler, error) {
 	territory.NewHandler(a.Territory, renderer).Routes(router)
 	catalog.NewHandler(a.Catalog, renderer).Routes(router)
 	helpdesk.NewHandler(a.Helpdesk, renderer).Routes(router)
+	router.HandleHTTP("GET /collab/{id}", a.Collab)
 
 	return web.Chain(router,
 		web.Instrument(a.Log, metrics),
