@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -16,6 +17,7 @@ import (
 	"socle/internal/catalog"
 	"socle/internal/demo"
 	"socle/internal/ent/collab"
+	"socle/internal/ent/sso"
 	"socle/internal/helpdesk"
 	"socle/internal/platform/auth"
 	"socle/internal/platform/db"
@@ -27,7 +29,7 @@ import (
 
 // Migrations lists every component's schema in dependency order.
 func Migrations() []db.MigrationSet {
-	return []db.MigrationSet{auth.Migrations(), territory.Migrations(), catalog.Migrations(), helpdesk.Migrations(), collab.Migrations()}
+	return []db.MigrationSet{auth.Migrations(), territory.Migrations(), catalog.Migrations(), helpdesk.Migrations(), collab.Migrations(), sso.Migrations()}
 }
 
 // App is a wired Socle instance.
@@ -40,8 +42,12 @@ type App struct {
 	Catalog   *catalog.Service
 	Helpdesk  *helpdesk.Service
 	Collab    *collab.Server
+	SSO       *sso.Service
 	Registry  *prometheus.Registry
 	Renderer  *web.Renderer
+	// Router is set by Handler; tests read its patterns to hold every API
+	// route to the OpenAPI document and the scope matrix.
+	Router *web.Router
 }
 
 // Open connects to the database and migrates it.
@@ -78,6 +84,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		copts.ListenerURL = cfg.DatabaseURL
 	}
 	a.Collab = collab.NewServer(d, a.Auth, authorizeCollab, log, copts)
+	a.SSO = sso.NewService(d, a.Auth, log, sso.Options{Issuer: strings.TrimSuffix(publicURL, "/"), UAIs: a.establishmentUAIs})
 	return a, nil
 }
 
@@ -85,6 +92,27 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 func (a *App) Close() error {
 	a.Collab.Close()
 	return a.DB.Close()
+}
+
+// establishmentUAIs lists the establishments a person's roles name, for
+// the "uai" attribute released to the territory's services by single
+// sign-on.
+func (a *App) establishmentUAIs(ctx context.Context, p *auth.Principal) ([]string, error) {
+	var ids []int64
+	for _, g := range p.Grants {
+		if g.OrgID != 0 {
+			ids = append(ids, g.OrgID)
+		}
+	}
+	es, err := a.Territory.EstablishmentsOf(ctx, p, ids)
+	if err != nil {
+		return nil, err
+	}
+	uais := make([]string, 0, len(es))
+	for _, e := range es {
+		uais = append(uais, e.UAI)
+	}
+	return uais, nil
 }
 
 // authorizeCollab decides who may open a collaborative document. The
@@ -121,7 +149,8 @@ func (a *App) Handler() (http.Handler, error) {
 	metrics := web.NewMetrics(a.Registry)
 
 	router := web.NewRouter(a.Log, renderer.ErrorPage)
-	sessions := &web.Sessions{Auth: a.Auth, Router: router, Secure: a.Config.SecureCookies}
+	a.Router = router
+	sessions := &web.Sessions{Auth: a.Auth, Router: router, Secure: a.Config.SecureCookies, Exempt: sso.ExemptPaths()}
 
 	static := http.FileServerFS(assets.Static())
 	router.HandleHTTP("GET /static/", http.StripPrefix("/static/", cacheStatic(static)))
@@ -153,6 +182,7 @@ func (a *App) Handler() (http.Handler, error) {
 	catalog.NewHandler(a.Catalog, renderer).Routes(router)
 	helpdesk.NewHandler(a.Helpdesk, renderer).Routes(router)
 	router.HandleHTTP("GET /collab/{id}", a.Collab)
+	sso.NewHandler(a.SSO, renderer).Routes(router)
 
 	return web.Chain(router,
 		web.Instrument(a.Log, metrics),

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -154,11 +155,19 @@ type Sessions struct {
 	// Secure marks cookies Secure (set when served over HTTPS, directly or
 	// behind a proxy).
 	Secure bool
+	// Exempt lists paths passed through untouched (no principal, no CSRF
+	// check): endpoints that authenticate their callers themselves, such
+	// as the OpenID Connect token endpoint called by a relying party.
+	Exempt []string
 }
 
 // Middleware returns the authentication and CSRF middleware.
 func (s *Sessions) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if slices.Contains(s.Exempt, r.URL.Path) {
+			next.ServeHTTP(w, r)
+			return
+		}
 		ctx := r.Context()
 		if h := r.Header.Get("Authorization"); h != "" {
 			tok, ok := strings.CutPrefix(h, "Bearer ")
@@ -200,7 +209,11 @@ func (s *Sessions) Middleware(next http.Handler) http.Handler {
 				http.SetCookie(w, &http.Cookie{Name: csrfCookie, Value: token, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: s.Secure})
 			}
 		}
-		if !safeMethod(r.Method) {
+		// An API call without a session (the token login of a script) has
+		// no cookie another site could ride on, and the token it gets back
+		// is unreadable cross-origin: only cookie sessions and HTML forms
+		// need the CSRF token.
+		if !safeMethod(r.Method) && (p != nil || !IsAPI(r)) {
 			sent := r.Header.Get(CSRFHeader)
 			if sent == "" {
 				var err error
