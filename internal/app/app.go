@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"net/http"
 	"path/filepath"
@@ -167,13 +166,13 @@ func (a *App) Handler() (http.Handler, error) {
 		return web.JSON(w, http.StatusOK, map[string]string{"status": "ready"})
 	})
 	router.HandleHTTP("GET /metrics", promhttp.HandlerFor(a.Registry, promhttp.HandlerOpts{}))
+	apiDoc, err := OpenAPIDocument()
+	if err != nil {
+		return nil, err
+	}
 	router.Handle("GET /api/v1/openapi.json", func(w http.ResponseWriter, r *http.Request) error {
-		b, err := fs.ReadFile(assets.Static(), "openapi.json")
-		if err != nil {
-			return err
-		}
 		w.Header().Set("Content-Type", "application/json")
-		_, err = w.Write(b)
+		_, err := w.Write(apiDoc)
 		return err
 	})
 

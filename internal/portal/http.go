@@ -5,6 +5,7 @@ package portal
 import (
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 
 	"socle/internal/platform/auth"
@@ -34,6 +35,54 @@ func (h *Handler) Routes(r *web.Router) {
 	r.Handle("POST /deconnexion", h.logout)
 	r.Handle("POST /api/v1/auth/login", h.apiLogin)
 	r.Handle("GET /api/v1/me", h.apiMe)
+	r.Handle("/api/", apiFallback(r))
+}
+
+// apiFallback answers the API requests no route takes, in JSON like every
+// other API error (ServeMux would answer in plain text): 405 with the
+// methods the path has, or 404. It reads the router's patterns when the
+// request comes, so routes mounted after it count too.
+func apiFallback(rt *web.Router) web.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		var allow []string
+		for _, p := range rt.Patterns() {
+			method, path, ok := strings.Cut(p, " ")
+			if !ok || !pathMatches(path, r.URL.Path) || slices.Contains(allow, method) {
+				continue
+			}
+			allow = append(allow, method)
+			if method == http.MethodGet {
+				allow = append(allow, http.MethodHead)
+			}
+		}
+		if len(allow) == 0 {
+			return problem.NotFound("Ressource")
+		}
+		slices.Sort(allow)
+		w.Header().Set("Allow", strings.Join(allow, ", "))
+		return problem.New(http.StatusMethodNotAllowed, "method_not_allowed",
+			"Méthode "+r.Method+" non prise en charge ici ; méthodes possibles : "+strings.Join(allow, ", ")+".")
+	}
+}
+
+// pathMatches reports whether a path fits a route's path template, where
+// "{name}" stands for one segment: enough for the API's routes, which use
+// no other wildcard.
+func pathMatches(template, path string) bool {
+	ts, ps := strings.Split(template, "/"), strings.Split(path, "/")
+	if len(ts) != len(ps) {
+		return false
+	}
+	for i, t := range ts {
+		if strings.HasPrefix(t, "{") && strings.HasSuffix(t, "}") {
+			if ps[i] == "" {
+				return false
+			}
+		} else if t != ps[i] {
+			return false
+		}
+	}
+	return true
 }
 
 type loginData struct {

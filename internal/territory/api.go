@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"socle/internal/platform/problem"
 	"socle/internal/platform/web"
@@ -16,10 +17,22 @@ func (h *Handler) apiRoutes(r *web.Router) {
 	r.Handle("GET /api/v1/organizations/{id}", h.apiOrganization)
 }
 
+// DefaultPageSize is the page size when the caller gives none.
+const DefaultPageSize = 50
+
+// maxQueryLen bounds the search text: each of its words becomes a
+// condition of the query, and nobody types 200 characters into a search box.
+const maxQueryLen = 200
+
 // filterFromQuery reads the search filters shared by the browser page and
-// the API: q, type, commune, responsible, rep, sector, limit, offset.
+// the API: q, type, commune, responsible, rep, sector, limit, offset. The
+// filter it returns carries the page size actually applied, so the answer
+// can say it.
 func filterFromQuery(q url.Values) (Filter, error) {
 	f := Filter{Query: strings.TrimSpace(q.Get("q")), CommuneCode: strings.TrimSpace(q.Get("commune"))}
+	if utf8.RuneCountInString(f.Query) > maxQueryLen {
+		return f, problem.Invalid("invalid_filter", "Texte recherché trop long : "+strconv.Itoa(maxQueryLen)+" caractères au plus.").Field("q", "Texte trop long.")
+	}
 	if t := q.Get("type"); t != "" {
 		f.Type = Type(t)
 		valid := t == "inconnu"
@@ -46,7 +59,7 @@ func filterFromQuery(q url.Values) (Filter, error) {
 		return f, problem.Invalid("invalid_filter", "Filtre d'éducation prioritaire inconnu : "+rep+" (REP, REP+, any, none).").Field("rep", "Valeur inconnue.")
 	}
 	var err error
-	if f.Responsible, err = intParam(q, "responsible", 0, 1<<62); err != nil {
+	if f.Responsible, err = intParam(q, "responsible", 1, 1<<62); err != nil {
 		return f, err
 	}
 	limit, err := intParam(q, "limit", 1, MaxPageSize)
@@ -54,6 +67,9 @@ func filterFromQuery(q url.Values) (Filter, error) {
 		return f, err
 	}
 	f.Limit = int(limit)
+	if f.Limit == 0 {
+		f.Limit = DefaultPageSize
+	}
 	offset, err := intParam(q, "offset", 0, 1<<31)
 	if err != nil {
 		return f, err

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"socle/internal/platform/auth"
 	"socle/internal/platform/db"
@@ -331,63 +332,138 @@ func scanEstablishment(row interface{ Scan(...any) error }) (Establishment, erro
 	return e, err
 }
 
+// searchSource is what Search filters: the establishments keyed by their
+// organization id and named o, because the caller's scope condition is
+// written on o.id. Filtering this narrow row, rather than the join with
+// the organizations' names and texts, lets a count read indexes only.
+const searchSource = `(SELECT org_id AS id, type, commune_code, priority, sector FROM establishments) o`
+
+// sortedScanMin is the number of results above which a page listing the
+// whole scope walks the names in index order rather than sorting them all:
+// with n of the N establishments kept, the walk reads about limit×N/n
+// names, the sort n.
+const sortedScanMin = 2000
+
 // Search lists establishments matching f within a scope condition (from
-// auth.Principal.ScopeSQL on column o.id).
+// auth.Principal.ScopeSQL on column o.id), ordered by name, then id.
+//
+// It runs two queries, each shaped so that both engines' planners, SQLite's
+// without statistics included, find a good plan: the count, on the
+// establishments alone; then the page, whose shape depends on that count.
+// Most filters are tied to the name (écoles are named "École…"), so walking
+// the name index until enough rows pass could read most of it; the page
+// therefore collects the matches, then sorts them. Only a listing of a
+// large scope without filters walks the name index, where the rows kept
+// are spread evenly. The rows of the page alone are read in full, last.
 func (s *Store) Search(ctx context.Context, f Filter, scope string, scopeArgs []any) (SearchResult, error) {
 	where := []string{scope}
 	args := append([]any{}, scopeArgs...)
-	for _, tok := range strings.Fields(SearchKey(f.Query)) {
-		where = append(where, "o.search_text LIKE ?")
-		args = append(args, "%"+tok+"%")
+	filtered := false
+	add := func(cond string, a ...any) {
+		where = append(where, cond)
+		args = append(args, a...)
+		filtered = true
+	}
+	if cond, a := textFilter(s.db.Dialect(), f.Query); cond != "" {
+		add(cond, a...)
 	}
 	if f.Type != "" || f.TypeSet {
-		where = append(where, "e.type = ?")
-		args = append(args, string(f.Type))
+		add("o.type = ?", string(f.Type))
 	}
 	if f.CommuneCode != "" {
-		where = append(where, "e.commune_code = ?")
-		args = append(args, f.CommuneCode)
+		add("o.commune_code = ?", f.CommuneCode)
 	}
 	if f.Responsible != 0 {
-		where = append(where, "r.authority_id = ?")
-		args = append(args, f.Responsible)
+		add("o.id IN (SELECT establishment_id FROM responsibilities WHERE domain = 'maintenance' AND authority_id = ?)", f.Responsible)
 	}
 	switch f.Priority {
 	case "REP", "REP+":
-		where = append(where, "e.priority = ?")
-		args = append(args, f.Priority)
+		add("o.priority = ?", f.Priority)
 	case "any":
-		where = append(where, "e.priority <> ''")
+		add("o.priority <> ''")
 	case "none":
-		where = append(where, "e.priority = ''")
+		add("o.priority = ''")
 	}
 	if f.Sector != "" {
-		where = append(where, "e.sector = ?")
-		args = append(args, string(f.Sector))
+		add("o.sector = ?", string(f.Sector))
 	}
-	cond := " WHERE " + strings.Join(where, " AND ")
-	var res SearchResult
-	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*)`+estFrom+cond, args...).Scan(&res.Total); err != nil {
+	cond := strings.Join(where, " AND ")
+	res := SearchResult{Items: []Establishment{}}
+	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM `+searchSource+` WHERE `+cond, args...).Scan(&res.Total); err != nil {
 		return res, fmt.Errorf("count establishments: %w", err)
+	}
+	if res.Total == 0 || f.Offset >= res.Total {
+		return res, nil
 	}
 	limit := f.Limit
 	if limit <= 0 {
 		limit = 50
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT `+estCols+estFrom+cond+` ORDER BY o.name, e.uai LIMIT ? OFFSET ?`, append(args, limit, f.Offset)...)
+	var err error
+	res.Items, err = s.searchPage(ctx, cond, args, !filtered && res.Total > sortedScanMin, limit, f.Offset)
+	return res, err
+}
+
+// searchPage reads one page of the establishments matching cond, by name:
+// walking the name index when walkNames is set, else sorting the matches.
+func (s *Store) searchPage(ctx context.Context, cond string, args []any, walkNames bool, limit, offset int) ([]Establishment, error) {
+	var page string
+	if walkNames {
+		page = `SELECT n.id FROM organizations n JOIN ` + searchSource + ` ON o.id = n.id WHERE ` + cond +
+			` ORDER BY n.name, n.id LIMIT ? OFFSET ?`
+	} else {
+		// MATERIALIZED keeps the planners from turning the sort back into
+		// a walk of the name index.
+		page = `WITH m AS MATERIALIZED (SELECT o.id, n.name FROM ` + searchSource + ` JOIN organizations n ON n.id = o.id WHERE ` + cond + `)
+			SELECT id FROM m ORDER BY name, id LIMIT ? OFFSET ?`
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT `+estCols+` FROM (`+page+`) p JOIN establishments e ON e.org_id = p.id
+		JOIN organizations o ON o.id = e.org_id
+		LEFT JOIN responsibilities r ON r.establishment_id = e.org_id AND r.domain = 'maintenance'
+		LEFT JOIN organizations ra ON ra.id = r.authority_id
+		ORDER BY o.name, o.id`, append(append([]any{}, args...), limit, offset)...)
 	if err != nil {
-		return res, fmt.Errorf("search establishments: %w", err)
+		return nil, fmt.Errorf("search establishments: %w", err)
 	}
 	defer rows.Close()
-	res.Items = []Establishment{}
+	items := []Establishment{}
 	for rows.Next() {
 		e, err := scanEstablishment(rows)
 		if err != nil {
-			return res, err
+			return nil, fmt.Errorf("search establishments: %w", err)
 		}
-		res.Items = append(res.Items, e)
+		items = append(items, e)
 	}
-	return res, rows.Err()
+	return items, rows.Err()
+}
+
+// textFilter is the condition on o.id of a free-text search: each word of
+// the query must appear somewhere in the organization's search text (a
+// substring: "moul" finds "Jean Moulin"). The engines index substrings
+// differently: SQLite through a trigram FTS5 table, for words of three
+// letters or more, which it alone can index; PostgreSQL through a trigram
+// index under the LIKE itself.
+func textFilter(dialect db.Dialect, query string) (string, []any) {
+	var phrases, likes []string
+	var args []any
+	for _, tok := range strings.Fields(SearchKey(query)) {
+		if dialect == db.SQLite && utf8.RuneCountInString(tok) >= 3 {
+			// SearchKey leaves letters and digits only: nothing to escape.
+			phrases = append(phrases, `"`+tok+`"`)
+			continue
+		}
+		likes = append(likes, "search_text LIKE ?")
+		args = append(args, "%"+tok+"%")
+	}
+	var conds []string
+	if len(phrases) > 0 {
+		conds = append(conds, "o.id IN (SELECT rowid FROM organizations_search WHERE organizations_search MATCH ?)")
+		args = append([]any{strings.Join(phrases, " ")}, args...)
+	}
+	if len(likes) > 0 {
+		conds = append(conds, "o.id IN (SELECT id FROM organizations WHERE "+strings.Join(likes, " AND ")+")")
+	}
+	return strings.Join(conds, " AND "), args
 }
 
 // EstablishmentByUAI returns one establishment within a scope, or

@@ -51,7 +51,7 @@ func TestAdminAPI(t *testing.T) {
 		status                  int
 		code                    string
 	}{
-		{"cas anonymous", "", "/api/v1/sso/cas-services", cas, 403, "csrf"}, // no session, no bearer: a forged form
+		{"cas anonymous", "", "/api/v1/sso/cas-services", cas, 401, "unauthenticated"}, // no session, no bearer
 		{"cas pupil", pupilTok, "/api/v1/sso/cas-services", cas, 403, "forbidden"},
 		{"cas admin", adminTok, "/api/v1/sso/cas-services", cas, 201, ""},
 		{"cas loose prefix", adminTok, "/api/v1/sso/cas-services", `{"name":"x","match":"prefix","pattern":"https://lycee.example.fr"}`, 400, "invalid_pattern"},

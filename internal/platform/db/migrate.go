@@ -128,8 +128,10 @@ func (d *DB) Columns(ctx context.Context) ([]Column, error) {
 	if d.dialect == Postgres {
 		q = `SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = current_schema() ORDER BY 1, 2`
 	} else {
-		q = `SELECT m.name, p.name FROM sqlite_master m, pragma_table_info(m.name) p
-		     WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' ORDER BY 1, 2`
+		// Ordinary tables only: a virtual table (FTS5) and its shadow
+		// tables are SQLite's own index, where PostgreSQL has an index.
+		q = `SELECT t.name, p.name FROM pragma_table_list t, pragma_table_info(t.name) p
+		     WHERE t.schema = 'main' AND t.type = 'table' AND t.name NOT LIKE 'sqlite_%' ORDER BY 1, 2`
 	}
 	rows, err := d.QueryContext(ctx, q)
 	if err != nil {
