@@ -30,6 +30,8 @@ func (h *Handler) apiRoutes(r *web.Router) {
 	r.Handle("POST /api/v1/tickets/{ref}/attachments", h.apiAttach)
 	r.Handle("GET /api/v1/tickets/{ref}/attachments/{id}", h.apiAttachment)
 	r.Handle("GET /api/v1/helpdesk/reports/monthly", h.apiMonthly)
+	r.Handle("GET /api/v1/helpdesk/reports", h.apiReport)
+	r.Handle("GET /api/v1/helpdesk/quality", h.apiQuality)
 	r.Handle("GET /api/v1/helpdesk/mail-quarantine", h.apiQuarantine)
 	r.Handle("GET /api/v1/organizations/{id}/priority-matrix", h.apiGetMatrix)
 	r.Handle("PUT /api/v1/organizations/{id}/priority-matrix", h.apiMatrix)

@@ -38,6 +38,7 @@ func (h *Handler) Routes(r *web.Router) {
 	r.Handle("POST /enquete/{token}", h.surveyForm)
 	r.Handle("GET /courriels-en-quarantaine", h.quarantinePage)
 	h.apiRoutes(r)
+	h.reportRoutes(r)
 }
 
 type option struct {

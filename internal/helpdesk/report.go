@@ -194,17 +194,26 @@ func percent(n, of int) *float64 {
 }
 
 // MeasuredLevels gives the catalogue the measured shares of tickets within
-// target for an establishment and a service (catalog.MeasuredLevels).
+// target for an establishment and a service (catalog.MeasuredLevels), over
+// [from, to): the time to own of the tickets opened in the window, the
+// time to resolve of those solved in it (a ticket opened before the window
+// and solved in it counts where its resolution was measured). Tickets
+// counts those opened. Both are one indexed aggregate each, on
+// (establishment_id, created_at) and (establishment_id, solved_at).
 func (s *Service) MeasuredLevels(ctx context.Context, establishmentID, serviceID int64, from, to time.Time) (catalog.Measure, error) {
 	m := catalog.Measure{From: from, To: to}
 	var ttoMet, ttoAll, ttrMet, ttrAll int
-	err := s.db.QueryRowContext(ctx, `SELECT COUNT(*),
-		COALESCE(SUM(CASE WHEN tto_met THEN 1 ELSE 0 END), 0), COUNT(tto_met),
-		COALESCE(SUM(CASE WHEN ttr_met THEN 1 ELSE 0 END), 0), COUNT(ttr_met)
+	err := s.db.QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(SUM(CASE WHEN tto_met THEN 1 ELSE 0 END), 0), COUNT(tto_met)
 		FROM tickets WHERE establishment_id = ? AND service_id = ? AND created_at >= ? AND created_at < ?`,
-		establishmentID, serviceID, from.UTC(), to.UTC()).Scan(&m.Tickets, &ttoMet, &ttoAll, &ttrMet, &ttrAll)
+		establishmentID, serviceID, from.UTC(), to.UTC()).Scan(&m.Tickets, &ttoMet, &ttoAll)
 	if err != nil {
-		return m, fmt.Errorf("measured levels: %w", err)
+		return m, fmt.Errorf("measured levels (own): %w", err)
+	}
+	err = s.db.QueryRowContext(ctx, `SELECT COALESCE(SUM(CASE WHEN ttr_met THEN 1 ELSE 0 END), 0), COUNT(ttr_met)
+		FROM tickets WHERE establishment_id = ? AND service_id = ? AND solved_at >= ? AND solved_at < ?`,
+		establishmentID, serviceID, from.UTC(), to.UTC()).Scan(&ttrMet, &ttrAll)
+	if err != nil {
+		return m, fmt.Errorf("measured levels (resolve): %w", err)
 	}
 	if ttoAll > 0 {
 		m.TTOMet = float64(ttoMet) / float64(ttoAll)
