@@ -1,0 +1,186 @@
+// Package space is the personal document space ("espace documentaire"):
+// folders and files of each person with a quota per profile, a trash with
+// restore, earlier versions of overwritten files, a JSON API, a page "Mes
+// documents" and a WebDAV endpoint. Metadata lives in the database; content
+// lives behind the Blobs interface (local disk today).
+package space
+
+import (
+	"embed"
+	"io/fs"
+	"net/http"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"socle/internal/platform/auth"
+	"socle/internal/platform/db"
+	"socle/internal/platform/problem"
+)
+
+//go:embed migrations
+var migrationsFS embed.FS
+
+// Migrations is the schema of the spaces. Owners are auth users, so it runs
+// after auth.
+func Migrations() db.MigrationSet {
+	sub, err := fs.Sub(migrationsFS, "migrations")
+	if err != nil {
+		panic(err)
+	}
+	return db.MigrationSet{Component: "space", FS: sub}
+}
+
+// OwnerKind says who a space belongs to.
+type OwnerKind string
+
+const (
+	OwnerUser OwnerKind = "user"
+	// OwnerClass and OwnerGroup are reserved for the shared spaces that come
+	// with the ENT people model.
+	OwnerClass OwnerKind = "class"
+	OwnerGroup OwnerKind = "group"
+)
+
+const (
+	KiB int64 = 1 << 10
+	MiB int64 = 1 << 20
+	GiB int64 = 1 << 30
+)
+
+// Config is the policy of the spaces, built once by the app.
+type Config struct {
+	// QuotaByRole gives the quota of a person by profile; a person with
+	// several roles gets the largest.
+	QuotaByRole map[auth.Role]int64
+	// DefaultQuota applies to people with none of the roles above.
+	DefaultQuota int64
+	// MaxVersions is how many earlier contents of a file are kept.
+	MaxVersions int
+	// TempDir receives WebDAV uploads until they are committed.
+	TempDir string
+}
+
+// DefaultConfig is the policy unless configured otherwise.
+func DefaultConfig() Config {
+	return Config{
+		QuotaByRole: map[auth.Role]int64{
+			auth.RolePupil:             1 * GiB,
+			auth.RoleParent:            256 * MiB,
+			auth.RoleTeacher:           5 * GiB,
+			auth.RoleEstablishmentHead: 5 * GiB,
+			auth.RolePlatformAdmin:     5 * GiB,
+		},
+		DefaultQuota: 2 * GiB,
+		MaxVersions:  10,
+	}
+}
+
+// Space is a tree of folders and files with a quota.
+type Space struct {
+	ID        int64     `json:"id"`
+	OwnerKind OwnerKind `json:"owner_kind"`
+	OwnerID   int64     `json:"owner_id"`
+	Name      string    `json:"name"`
+	Quota     int64     `json:"quota_bytes"`
+	Used      int64     `json:"used_bytes"`
+}
+
+// Node is a folder or a file.
+type Node struct {
+	ID          int64      `json:"id"`
+	SpaceID     int64      `json:"-"`
+	ParentID    int64      `json:"parent_id,omitempty"` // 0: at the root
+	Name        string     `json:"name"`
+	IsDir       bool       `json:"is_dir"`
+	Size        int64      `json:"size"`
+	SHA256      string     `json:"sha256,omitempty"`
+	ContentType string     `json:"content_type,omitempty"`
+	StorageKey  string     `json:"-"`
+	ETag        string     `json:"etag"`
+	CreatedAt   time.Time  `json:"created_at"`
+	UpdatedAt   time.Time  `json:"updated_at"`
+	DeletedAt   *time.Time `json:"deleted_at,omitempty"`
+	TrashedWith int64      `json:"-"`
+}
+
+// Version is an earlier content of a file.
+type Version struct {
+	ID          int64     `json:"id"`
+	NodeID      int64     `json:"node_id"`
+	Size        int64     `json:"size"`
+	SHA256      string    `json:"sha256"`
+	ContentType string    `json:"content_type"`
+	StorageKey  string    `json:"-"`
+	WrittenAt   time.Time `json:"written_at"`
+	ArchivedAt  time.Time `json:"archived_at"`
+}
+
+// MaxNameBytes bounds a name (most file systems stop at 255 bytes).
+const MaxNameBytes = 255
+
+// MaxDepth bounds how deep folders nest, so a path lookup stays cheap.
+const MaxDepth = 64
+
+var (
+	errQuota = problem.New(http.StatusInsufficientStorage, "quota_exceeded",
+		"Espace de stockage insuffisant : votre quota est atteint. Videz la corbeille ou supprimez des fichiers.")
+	errDeniedType = problem.New(http.StatusUnsupportedMediaType, "file_type_denied",
+		"Ce type de fichier (programme exécutable ou script) n'est pas accepté dans l'espace documentaire.")
+	errExists   = problem.Conflict("name_taken", "Un élément porte déjà ce nom dans ce dossier.")
+	errNotDir   = problem.Conflict("not_a_folder", "La destination n'est pas un dossier.")
+	errIsDir    = problem.Conflict("is_a_folder", "Cet élément est un dossier.")
+	errCycle    = problem.Conflict("move_into_itself", "Impossible de déplacer un dossier dans lui-même.")
+	errTooDeep  = problem.Invalid("too_deep", "Trop de dossiers imbriqués.")
+	errNotFound = problem.NotFound("Document")
+)
+
+// windowsReserved are the base names Windows refuses, whatever the extension.
+var windowsReserved = map[string]bool{"CON": true, "PRN": true, "AUX": true, "NUL": true,
+	"COM1": true, "COM2": true, "COM3": true, "COM4": true, "COM5": true, "COM6": true, "COM7": true, "COM8": true, "COM9": true,
+	"LPT1": true, "LPT2": true, "LPT3": true, "LPT4": true, "LPT5": true, "LPT6": true, "LPT7": true, "LPT8": true, "LPT9": true}
+
+func invalidName(msg string) *problem.Error {
+	return problem.Invalid("invalid_name", msg).Field("name", msg)
+}
+
+// ValidateName checks a folder or file name. Names are never used as disk
+// paths (content is stored under random keys), but they travel to every
+// client's file system through WebDAV and downloads, so they must be valid
+// there too.
+func ValidateName(name string) error {
+	switch {
+	case name == "":
+		return invalidName("Le nom ne peut pas être vide.")
+	case name == "." || name == "..":
+		return invalidName("« . » et « .. » ne sont pas des noms valides.")
+	case len(name) > MaxNameBytes:
+		return invalidName("Le nom est trop long (255 octets au plus).")
+	case !utf8.ValidString(name):
+		return invalidName("Le nom contient des caractères invalides.")
+	case strings.ContainsAny(name, `/\`):
+		return invalidName("Le nom ne peut pas contenir « / » ni « \\ ».")
+	case strings.ContainsAny(name, `<>:"|?*`):
+		return invalidName(`Le nom ne peut pas contenir les caractères < > : " | ? * (refusés par Windows).`)
+	case strings.HasSuffix(name, " ") || strings.HasSuffix(name, "."):
+		return invalidName("Le nom ne peut pas finir par une espace ou un point (refusé par Windows).")
+	}
+	for _, r := range name {
+		if r == 0 || unicode.IsControl(r) {
+			return invalidName("Le nom contient des caractères de contrôle.")
+		}
+	}
+	base, _, _ := strings.Cut(name, ".")
+	if windowsReserved[strings.ToUpper(strings.TrimSpace(base))] {
+		return invalidName("Ce nom est réservé par Windows (CON, PRN, AUX, NUL, COM1, LPT1...).")
+	}
+	return nil
+}
+
+// SizeLabel is the size written for people.
+func (n Node) SizeLabel() string { return HumanSize(n.Size) }
+
+// UsedLabel and QuotaLabel are the usage written for people.
+func (s Space) UsedLabel() string  { return HumanSize(s.Used) }
+func (s Space) QuotaLabel() string { return HumanSize(s.Quota) }
