@@ -14,6 +14,8 @@ import (
 	"log/slog"
 	"time"
 
+	"socle/internal/catalog"
+	"socle/internal/helpdesk"
 	"socle/internal/platform/auth"
 	"socle/internal/platform/db"
 	"socle/internal/territory"
@@ -54,7 +56,10 @@ func steps() []step {
 		{name: "territory", tx: writeTerritory},
 		{name: "school holidays", tx: writeHolidays},
 		{name: "carte scolaire", tx: writeSectors},
+		{name: "catalogue", tx: writeCatalog},
 		{name: "accounts", after: createAccounts},
+		{name: "support staff", after: createStaff},
+		{name: "ticket history", after: writeTickets},
 	}
 }
 
@@ -71,7 +76,24 @@ type seeder struct {
 	orgs map[orgKey]int64
 	// users are the ids of the demo accounts, by e-mail.
 	users map[string]int64
+	// catalog and helpdesk are set by WithCatalog and WithHelpdesk; their
+	// steps are skipped without them.
+	catalog  *catalog.Service
+	helpdesk *helpdesk.Service
+	// now is the instant the ticket history ends at.
+	now time.Time
+	cat *catalogState
 }
+
+// Option adds the demo data of a domain above the territory.
+type Option func(*seeder)
+
+// WithCatalog adds the catalogue, teams, calendars and conventions.
+func WithCatalog(c *catalog.Service) Option { return func(w *seeder) { w.catalog = c } }
+
+// WithHelpdesk adds the support staff and a year of ticket history; it
+// needs WithCatalog.
+func WithHelpdesk(h *helpdesk.Service) Option { return func(w *seeder) { w.helpdesk = h } }
 
 // orgKey is an organization's natural key.
 type orgKey struct {
@@ -97,12 +119,15 @@ const seedLock int64 = 0x736f636c65
 // the login page can still list them) when data already exists. created is
 // true as soon as the territory has been committed, even if a later step
 // then fails and err is set.
-func Seed(ctx context.Context, d *db.DB, authSvc *auth.Service, terr *territory.Service, log *slog.Logger) (info Info, created bool, err error) {
+func Seed(ctx context.Context, d *db.DB, authSvc *auth.Service, terr *territory.Service, log *slog.Logger, opts ...Option) (info Info, created bool, err error) {
 	start := time.Now()
 	p := generate()
 	info = Info{Accounts: accountsOf(p), Academy: academyName, Departement: departementName}
 	w := &seeder{db: d, auth: authSvc, terr: terr, store: terr.Store(), log: log, plan: p,
-		orgs: map[orgKey]int64{}, users: map[string]int64{}}
+		orgs: map[orgKey]int64{}, users: map[string]int64{}, now: time.Now()}
+	for _, o := range opts {
+		o(w)
+	}
 	all := steps()
 	err = d.InTx(ctx, func(tx *db.Tx) error {
 		empty, err := lockAndCheckEmpty(ctx, tx)
@@ -142,7 +167,7 @@ func Seed(ctx context.Context, d *db.DB, authSvc *auth.Service, terr *territory.
 	}
 	info.Establishments = len(p.schools)
 	log.Info("demo territory created", "departement", departementName, "communes", len(p.communes),
-		"establishments", info.Establishments, "accounts", len(w.users), "elapsed", time.Since(start).Round(time.Millisecond))
+		"establishments", info.Establishments, "accounts", len(w.users), "tickets", w.tickets(), "elapsed", time.Since(start).Round(time.Millisecond))
 	return info, true, nil
 }
 
