@@ -16,7 +16,9 @@ import (
 	"socle/internal/catalog"
 	"socle/internal/demo"
 	"socle/internal/ent/collab"
+	"socle/internal/ent/space"
 	"socle/internal/ent/sso"
+	"socle/internal/fleet"
 	"socle/internal/helpdesk"
 	"socle/internal/platform/auth"
 	"socle/internal/platform/db"
@@ -28,7 +30,7 @@ import (
 
 // Migrations lists every component's schema in dependency order.
 func Migrations() []db.MigrationSet {
-	return []db.MigrationSet{auth.Migrations(), territory.Migrations(), catalog.Migrations(), helpdesk.Migrations(), collab.Migrations(), sso.Migrations()}
+	return []db.MigrationSet{auth.Migrations(), territory.Migrations(), catalog.Migrations(), helpdesk.Migrations(), collab.Migrations(), sso.Migrations(), space.Migrations(), fleet.Migrations()}
 }
 
 // App is a wired Socle instance.
@@ -42,6 +44,8 @@ type App struct {
 	Helpdesk  *helpdesk.Service
 	Collab    *collab.Server
 	SSO       *sso.Service
+	Space     *space.Service
+	Fleet     *fleet.Service
 	Registry  *prometheus.Registry
 	Renderer  *web.Renderer
 	// Router is set by Handler; tests read its patterns to hold every API
@@ -83,6 +87,14 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		copts.ListenerURL = cfg.DatabaseURL
 	}
 	a.Collab = collab.NewServer(d, a.Auth, authorizeCollab, log, copts)
+	// Personal files live in the data directory, which backups cover.
+	blobs, err := space.NewDiskBlobs(filepath.Join(cfg.DataDir, "space"))
+	if err != nil {
+		d.Close()
+		return nil, err
+	}
+	a.Space = space.NewService(d, blobs, space.DefaultConfig(), log)
+	a.Fleet = fleet.NewService(d, log)
 	a.SSO = sso.NewService(d, a.Auth, log, sso.Options{Issuer: strings.TrimSuffix(publicURL, "/"), UAIs: a.establishmentUAIs})
 	return a, nil
 }
@@ -127,7 +139,7 @@ func authorizeCollab(_ context.Context, p *auth.Principal, _ string) (collab.Acc
 
 // SeedDemo creates the demo territory when the database is empty.
 func (a *App) SeedDemo(ctx context.Context) (demo.Info, bool, error) {
-	return demo.Seed(ctx, a.DB, a.Auth, a.Territory, a.Log)
+	return demo.Seed(ctx, a.DB, a.Auth, a.Territory, a.Log, demo.WithCatalog(a.Catalog), demo.WithHelpdesk(a.Helpdesk))
 }
 
 // Handler builds the HTTP handler: every route, behind the middlewares.
@@ -149,7 +161,7 @@ func (a *App) Handler() (http.Handler, error) {
 
 	router := web.NewRouter(a.Log, renderer.ErrorPage)
 	a.Router = router
-	sessions := &web.Sessions{Auth: a.Auth, Router: router, Secure: a.Config.SecureCookies, Exempt: sso.ExemptPaths()}
+	sessions := &web.Sessions{Auth: a.Auth, Router: router, Secure: a.Config.SecureCookies, Exempt: append(sso.ExemptPaths(), fleet.AgentPaths()...)}
 
 	static := http.FileServerFS(assets.Static())
 	router.HandleHTTP("GET /static/", http.StripPrefix("/static/", cacheStatic(static)))
@@ -182,14 +194,17 @@ func (a *App) Handler() (http.Handler, error) {
 	helpdesk.NewHandler(a.Helpdesk, renderer).Routes(router)
 	router.HandleHTTP("GET /collab/{id}", a.Collab)
 	sso.NewHandler(a.SSO, renderer).Routes(router)
+	space.NewHandler(a.Space, renderer).Routes(router)
+	fleet.NewHandler(a.Fleet, renderer, fleet.AgentOptions{BasicUser: a.Config.AgentUser, BasicPassword: a.Config.AgentPassword}).Routes(router)
 
-	return web.Chain(router,
-		web.Instrument(a.Log, metrics),
-		web.Recover(a.Log, router),
-		web.SecurityHeaders,
-		http.NewCrossOriginProtection().Handler,
-		sessions.Middleware,
-	), nil
+	observe := []web.Middleware{web.Instrument(a.Log, metrics), web.Recover(a.Log, router), web.SecurityHeaders,
+		http.NewCrossOriginProtection().Handler}
+	root := http.NewServeMux()
+	// WebDAV clients authenticate every request with HTTP Basic and send no
+	// CSRF token: /dav/ sits beside the session middleware, not behind it.
+	root.Handle("/dav/", web.Chain(space.NewDAV(a.Space, a.Auth, "/dav", a.Log), observe...))
+	root.Handle("/", web.Chain(router, append(observe, sessions.Middleware)...))
+	return root, nil
 }
 
 func cacheStatic(h http.Handler) http.Handler {

@@ -28,6 +28,10 @@ type Config struct {
 	Mail       helpdesk.MailConfig
 	MailListen string
 	PublicURL  string
+	// AgentUser and AgentPassword, when set, require HTTP Basic
+	// authentication of inventory agents.
+	AgentUser     string
+	AgentPassword string
 }
 
 // Version is set at build time (-ldflags "-X socle/internal/app.Version=...").
@@ -59,6 +63,9 @@ func (c *Config) BindServe(fs *flag.FlagSet) {
 	c.Mail.Password = os.Getenv("SOCLE_SMTP_PASSWORD")
 	fs.BoolVar(&c.Mail.StartTLS, "smtp-starttls", !envFalse("SOCLE_SMTP_STARTTLS"), "require STARTTLS on the outgoing SMTP server (env SOCLE_SMTP_STARTTLS)")
 	fs.StringVar(&c.MailListen, "mail-listen", os.Getenv("SOCLE_MAIL_LISTEN"), "incoming SMTP listen address, e.g. :2525; empty: no mail-in (env SOCLE_MAIL_LISTEN)")
+	fs.StringVar(&c.AgentUser, "agent-user", os.Getenv("SOCLE_AGENT_USER"), "user inventory agents must give (HTTP Basic); empty: agents are not authenticated (env SOCLE_AGENT_USER)")
+	// The agents' password comes from the environment only, like SMTP's.
+	c.AgentPassword = os.Getenv("SOCLE_AGENT_PASSWORD")
 	fs.StringVar(&c.PublicURL, "public-url", envOr("SOCLE_PUBLIC_URL", ""), "public address for links in e-mails, e.g. https://socle.example.fr (env SOCLE_PUBLIC_URL; default: http://ADDR)")
 }
 

@@ -8,7 +8,9 @@ import (
 	"slices"
 
 	"socle/internal/catalog"
+	"socle/internal/ent/space"
 	"socle/internal/ent/sso"
+	"socle/internal/fleet"
 	"socle/internal/helpdesk"
 	assets "socle/web"
 )
@@ -26,6 +28,8 @@ func apiFragments() []apiFragment {
 		{"catalog", catalog.OpenAPI()},
 		{"helpdesk", helpdesk.OpenAPI()},
 		{"sso", sso.OpenAPI()},
+		{"space", space.OpenAPI()},
+		{"fleet", fleet.OpenAPI()},
 	}
 }
 

@@ -269,6 +269,23 @@ var scopeTestedElsewhere = map[string]string{
 	"POST /api/v1/helpdesk/assignment-rules":         "internal/helpdesk TestPriorityMatrixAndRules",
 	"POST /api/v1/sso/cas-services":                  "internal/ent/sso TestAdminAPI",
 	"POST /api/v1/sso/oidc-clients":                  "internal/ent/sso TestAdminAPI",
+	"GET /api/v1/helpdesk/reports":                   "internal/helpdesk TestReportScope",
+	"GET /api/v1/helpdesk/quality":                   "internal/helpdesk TestReportScope",
+	"GET /api/v1/assets":                             "internal/fleet TestScopeOfEveryRoute",
+	"POST /api/v1/assets":                            "internal/fleet TestAPIAndPages",
+	"GET /api/v1/assets/{id}":                        "internal/fleet TestScopeOfEveryRoute",
+	"PUT /api/v1/assets/{id}":                        "internal/fleet TestScopeOfEveryRoute",
+	"POST /api/v1/assets/import":                     "internal/fleet TestScopeOfEveryRoute, TestImportCSV",
+	"GET /api/v1/assets/export":                      "internal/fleet TestScopeOfEveryRoute",
+	"GET /api/v1/establishments/{uai}/software":      "internal/fleet TestScopeOfEveryRoute",
+	"GET /api/v1/fleet/forecast":                     "internal/fleet TestScopeOfEveryRoute",
+	"GET /api/v1/fleet/ratios":                       "internal/fleet TestScopeOfEveryRoute",
+	"GET /api/v1/fleet/warranty-alerts":              "internal/fleet TestScopeOfEveryRoute",
+	"GET /api/v1/fleet/quarantine":                   "internal/fleet TestScopeOfEveryRoute",
+	"GET /api/v1/space":                              "internal/ent/space TestIsolationBetweenPeople, TestAPIAndPages",
+	"GET /api/v1/space/trash":                        "internal/ent/space TestIsolationBetweenPeople, TestAPIAndPages",
+	"POST /api/v1/space/trash/{id}/restore":          "internal/ent/space TestIsolationBetweenPeople, TestAPIAndPages",
+	"GET /api/v1/space/nodes/{id}/versions":          "internal/ent/space TestIsolationBetweenPeople, TestAPIAndPages",
 }
 
 // Every API route, for every role, against what lies inside and outside
