@@ -84,9 +84,9 @@ function waitLine (proc, re, ms = 30000) {
 
 let socleBin = null
 function buildSocle () {
-  const out = join(mkdtempSync(join(tmpdir(), 'collabbench-bin-')), 'collabbench')
-  console.error('# go build ./internal/ent/collab/internal/collabbench')
-  execFileSync('go', ['build', '-o', out, './internal/ent/collab/internal/collabbench'], { cwd: root, stdio: 'inherit' })
+  const out = join(mkdtempSync(join(tmpdir(), 'collabtestserver-bin-')), 'collabtestserver')
+  console.error('# go build ./internal/ent/collab/internal/collabtestserver')
+  execFileSync('go', ['build', '-o', out, './internal/ent/collab/internal/collabtestserver'], { cwd: root, stdio: 'inherit' })
   return out
 }
 
@@ -271,7 +271,7 @@ async function main () {
   lines.push('# Collab benchmark: Socle vs reference y-websocket 2.1.0')
   lines.push('')
   lines.push(`Run ${started}; ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), Node ${process.version}; ${WORKERS} client worker processes; warm-up ${WARMUP_S} s, measured ${MEASURE_S} s per scenario and server; all on loopback, clients and servers on the same machine.`)
-  lines.push('Socle: collabbench (= collabtestserver + pprof), SQLite (WAL, synchronous=NORMAL) in a temp dir, every update committed before broadcast. Reference: y-websocket 2.1.0 bin/server.cjs, memory only (no persistence).')
+  lines.push('Socle: collabtestserver (with -pprof when profiling), SQLite (WAL, synchronous=NORMAL) in a temp dir, every update committed before broadcast. Reference: y-websocket 2.1.0 bin/server.cjs, memory only (no persistence).')
   lines.push('Ratio = Socle / reference. ✅ = Socle better (or equal), ❌ = worse.')
   lines.push('')
   lines.push('| scenario | metric | Socle | reference | ratio |')

@@ -1,7 +1,8 @@
 // Command collabtestserver serves the collaboration engine alone, for the
-// tests that need a separate process: killing it with SIGKILL mid-burst,
-// and running two of them on one PostgreSQL database. Every client holding
-// the fixed token may write; nothing else is authenticated.
+// tests that need a separate process (killing it with SIGKILL mid-burst,
+// running two of them on one PostgreSQL database) and for the load
+// benchmark in bench/collab (-pprof ADDR profiles it under load). Every
+// client holding the fixed token may write; nothing else is authenticated.
 package main
 
 import (
@@ -11,8 +12,10 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	_ "net/http/pprof"
 	"os"
 	"os/signal"
+	"runtime"
 	"syscall"
 	"time"
 
@@ -29,7 +32,15 @@ func main() {
 	listen := flag.Bool("listen", false, "use PostgreSQL LISTEN/NOTIFY for fan-out")
 	compactEvery := flag.Duration("compact-every", 30*time.Second, "compaction period")
 	compactMin := flag.Int("compact-min", 100, "log rows that trigger compaction")
+	pprofAddr := flag.String("pprof", "", "serve net/http/pprof on this address (empty: off)")
 	flag.Parse()
+	if *pprofAddr != "" {
+		// http.DefaultServeMux carries the pprof handlers; sample lock
+		// contention too (only when profiling).
+		runtime.SetMutexProfileFraction(10)
+		runtime.SetBlockProfileRate(100000)
+		go func() { _ = http.ListenAndServe(*pprofAddr, nil) }()
+	}
 	if err := run(*dbURL, *addr, *token, *listen, *compactEvery, *compactMin); err != nil {
 		fmt.Fprintln(os.Stderr, "collabtestserver:", err)
 		os.Exit(1)
