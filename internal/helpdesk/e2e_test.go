@@ -89,6 +89,12 @@ func TestEndToEnd(t *testing.T) {
 	if list.Total != 1 || list.Items[0].Reference != tk.Reference {
 		t.Fatalf("head's list: %+v", list)
 	}
+	// The teacher reads no ticket of the school but lists their own (the
+	// requester's arm of the list), and nobody else's.
+	f.mustCall(f.teacher, "GET", "/api/v1/tickets", nil, &list, http.StatusOK)
+	if list.Total != 1 || list.TotalCapped || list.Items[0].Reference != tk.Reference {
+		t.Fatalf("teacher's own list: %+v", list)
+	}
 	// The teacher may not take it.
 	if got := f.call(f.teacher, "POST", "/api/v1/tickets/"+tk.Reference+"/assign", map[string]any{}, nil); got != http.StatusForbidden {
 		t.Fatalf("teacher assigning: %d", got)

@@ -357,8 +357,11 @@ type Filter struct {
 
 // ListResult is a page of tickets.
 type ListResult struct {
-	Total int      `json:"total"`
-	Items []Ticket `json:"items"`
+	// Total is counted up to ListCountCap+1; TotalCapped says the count
+	// stopped there ("plus de 10 000").
+	Total       int      `json:"total"`
+	TotalCapped bool     `json:"total_capped"`
+	Items       []Ticket `json:"items"`
 }
 
 // Report is the quality of service of a month.

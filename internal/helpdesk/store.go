@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -154,14 +155,47 @@ func (s *Store) ticket(ctx context.Context, q db.Querier, ref string, id int64, 
 	return scanTicket(row)
 }
 
-// list pages through the tickets matching f within a visibility condition.
-func (s *Store) list(ctx context.Context, f Filter, visible string, args []any) (ListResult, error) {
-	conds := []string{"(" + visible + ")"}
+// ListCountCap bounds the count of a list: past it the list reports
+// ListCountCap+1 ("plus de 10 000") instead of counting up to a million
+// rows on every page.
+const ListCountCap = 10_000
+
+// listSorts gives, for each sort of a list, the columns the page's ids are
+// sorted by and the ORDER BY over them, written on the alias a.
+var listSorts = map[string]struct {
+	cols  string
+	order func(a string) string
+}{
+	"":         {", t.created_at", func(a string) string { return a + ".created_at DESC, " + a + ".id DESC" }},
+	"-created": {", t.created_at", func(a string) string { return a + ".created_at, " + a + ".id" }},
+	"priority": {", t.priority, t.created_at", func(a string) string {
+		return a + ".priority, " + a + ".created_at, " + a + ".id"
+	}},
+	// Tickets without a deadline come last on both engines.
+	"ttr_due": {", t.ttr_due", func(a string) string {
+		return "CASE WHEN " + a + ".ttr_due IS NULL THEN 1 ELSE 0 END, " + a + ".ttr_due, " + a + ".id"
+	}},
+}
+
+// list pages through the tickets matching f: those within scope (an
+// uncorrelated condition on t.establishment_id, see scopeFor) and, when
+// requesterID is not 0, the requester's own.
+//
+// The two kinds of visibility are two arms of a UNION rather than an OR,
+// so each arm is driven by its own index ((establishment_id, status,
+// created_at, id) and (requester_id, created_at, id)). The page's ids are
+// picked from those indexes first and only the page's rows are then read
+// and joined; the count stops at ListCountCap+1.
+func (s *Store) list(ctx context.Context, f Filter, scope string, scopeArgs []any, requesterID int64) (ListResult, error) {
+	var conds []string
+	var args []any
 	if f.Status != "" {
 		conds, args = append(conds, "t.status = ?"), append(args, string(f.Status))
 	}
 	if f.UAI != "" {
-		conds, args = append(conds, "e.uai = ?"), append(args, f.UAI)
+		// A subquery, not the join on establishments, so the filter stays
+		// on the tickets' index.
+		conds, args = append(conds, "t.establishment_id IN (SELECT org_id FROM establishments WHERE uai = ?)"), append(args, f.UAI)
 	}
 	if f.ServiceID != 0 {
 		conds, args = append(conds, "t.service_id = ?"), append(args, f.ServiceID)
@@ -181,23 +215,35 @@ func (s *Store) list(ctx context.Context, f Filter, visible string, args []any) 
 	if !f.To.IsZero() {
 		conds, args = append(conds, "t.created_at < ?"), append(args, f.To.UTC())
 	}
-	where := " WHERE " + strings.Join(conds, " AND ")
+	filters := ""
+	if len(conds) > 0 {
+		filters = " AND " + strings.Join(conds, " AND ")
+	}
+	// ids is the set of visible ids (with cols); both arms repeat the
+	// filters so each keeps its index.
+	ids := func(cols string) (string, []any) {
+		q := `SELECT t.id` + cols + ` FROM tickets t WHERE (` + scope + `)` + filters
+		a := append(slices.Clone(scopeArgs), args...)
+		if requesterID != 0 {
+			q += ` UNION SELECT t.id` + cols + ` FROM tickets t WHERE t.requester_id = ?` + filters
+			a = append(append(a, requesterID), args...)
+		}
+		return q, a
+	}
+
 	res := ListResult{Items: []Ticket{}}
-	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*)`+ticketFrom+where, args...).Scan(&res.Total); err != nil {
+	q, a := ids("")
+	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM (`+q+` LIMIT ?) c`, append(a, ListCountCap+1)...).Scan(&res.Total); err != nil {
 		return res, fmt.Errorf("count tickets: %w", err)
 	}
-	order := "t.created_at DESC, t.id DESC"
-	switch f.Sort {
-	case "-created":
-		order = "t.created_at, t.id"
-	case "priority":
-		order = "t.priority, t.created_at, t.id"
-	case "ttr_due":
-		// Tickets without a deadline come last on both engines.
-		order = "CASE WHEN t.ttr_due IS NULL THEN 1 ELSE 0 END, t.ttr_due, t.id"
+	res.TotalCapped = res.Total > ListCountCap
+	sort, ok := listSorts[f.Sort]
+	if !ok {
+		sort = listSorts[""]
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT `+ticketColumns+ticketFrom+where+` ORDER BY `+order+` LIMIT ? OFFSET ?`,
-		append(args, f.Limit, f.Offset)...)
+	q, a = ids(sort.cols)
+	rows, err := s.db.QueryContext(ctx, `SELECT `+ticketColumns+ticketFrom+` WHERE t.id IN (SELECT v.id FROM (`+q+`) v ORDER BY `+
+		sort.order("v")+` LIMIT ? OFFSET ?) ORDER BY `+sort.order("t"), append(a, f.Limit, f.Offset)...)
 	if err != nil {
 		return res, fmt.Errorf("list tickets: %w", err)
 	}
