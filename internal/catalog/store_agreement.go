@@ -9,14 +9,6 @@ import (
 	"socle/internal/platform/db"
 )
 
-// nullID writes 0 as NULL for the optional references.
-func nullID(id int64) any {
-	if id == 0 {
-		return nil
-	}
-	return id
-}
-
 // InsertAgreement writes a convention with its establishments, covered
 // services and levels. The caller runs it in a transaction.
 func (s *Store) InsertAgreement(ctx context.Context, q db.Querier, a *Agreement) error {
@@ -28,7 +20,7 @@ func (s *Store) InsertAgreement(ctx context.Context, q db.Querier, a *Agreement)
 	err := q.QueryRowContext(ctx, `INSERT INTO agreements (kind, reference, title, party_a_id, party_b_id, framework_id, valid_from,
 		valid_until, status, coverage, coverage_authority_id, survey_enabled, signed_on, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-		string(a.Kind), a.Reference, a.Title, a.Provider.ID, a.Beneficiary.ID, nullID(a.FrameworkID), a.ValidFrom.String(),
+		string(a.Kind), a.Reference, a.Title, a.Provider.ID, a.Beneficiary.ID, db.NullID(a.FrameworkID), a.ValidFrom.String(),
 		a.ValidUntil.String(), string(a.Status), a.Coverage, authority, a.SurveyEnabled, a.SignedOn, now, now).Scan(&a.ID)
 	if err != nil {
 		return fmt.Errorf("insert agreement %s: %w", a.Reference, err)
@@ -51,7 +43,7 @@ func (s *Store) InsertAgreement(ctx context.Context, q db.Querier, a *Agreement)
 			n3 = cs.N3.ID
 		}
 		err := q.QueryRowContext(ctx, `INSERT INTO agreement_services (agreement_id, service_id, calendar_id, n1_team_id, n2_team_id, n3_team_id)
-			VALUES (?, ?, ?, ?, ?, ?) RETURNING id`, a.ID, cs.ServiceID, nullID(cs.CalendarID), nullID(n1), nullID(n2), nullID(n3)).Scan(&cs.ID)
+			VALUES (?, ?, ?, ?, ?, ?) RETURNING id`, a.ID, cs.ServiceID, db.NullID(cs.CalendarID), db.NullID(n1), db.NullID(n2), db.NullID(n3)).Scan(&cs.ID)
 		if err != nil {
 			return fmt.Errorf("insert covered service %d: %w", cs.ServiceID, err)
 		}

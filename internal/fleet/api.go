@@ -23,17 +23,10 @@ func (h *Handler) apiRoutes(r *web.Router) {
 	r.Handle("GET /api/v1/fleet/quarantine", h.apiQuarantine)
 }
 
+// intParam is web.IntParam for the int-sized parameters of the fleet.
 func intParam(r *http.Request, name string, lo, hi int) (int, error) {
-	s := r.URL.Query().Get(name)
-	if s == "" {
-		return 0, nil
-	}
-	n, err := strconv.Atoi(s)
-	if err != nil || n < lo || n > hi {
-		return 0, problem.Invalid("invalid_parameter", "Paramètre "+name+" invalide : entier attendu entre "+
-			strconv.Itoa(lo)+" et "+strconv.Itoa(hi)+".").Field(name, "Entier attendu.")
-	}
-	return n, nil
+	n, err := web.IntParam(r.URL.Query(), name, int64(lo), int64(hi))
+	return int(n), err
 }
 
 // filterFromRequest reads the list filters shared by the page and the API.

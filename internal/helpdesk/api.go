@@ -39,19 +39,6 @@ func (h *Handler) apiRoutes(r *web.Router) {
 	r.Handle("POST /api/v1/helpdesk/assignment-rules", h.apiAddRule)
 }
 
-func intParam(q url.Values, name string, lo, hi int64) (int64, error) {
-	s := q.Get(name)
-	if s == "" {
-		return 0, nil
-	}
-	n, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || n < lo || n > hi {
-		return 0, problem.Invalid("invalid_parameter", "Paramètre "+name+" invalide : entier attendu entre "+
-			strconv.FormatInt(lo, 10)+" et "+strconv.FormatInt(hi, 10)+".").Field(name, "Entier attendu.")
-	}
-	return n, nil
-}
-
 func dateParam(q url.Values, name string) (time.Time, error) {
 	s := q.Get(name)
 	if s == "" {
@@ -80,19 +67,19 @@ func filterFromQuery(q url.Values) (Filter, error) {
 		name string
 		dst  *int64
 	}{{"service", &f.ServiceID}, {"technician", &f.TechnicianID}, {"team", &f.TeamID}} {
-		if *p.dst, err = intParam(q, p.name, 1, 1<<62); err != nil {
+		if *p.dst, err = web.IntParam(q, p.name, 1, 1<<62); err != nil {
 			return f, err
 		}
 	}
-	prio, err := intParam(q, "priority", 1, 5)
+	prio, err := web.IntParam(q, "priority", 1, 5)
 	if err != nil {
 		return f, err
 	}
-	limit, err := intParam(q, "limit", 1, MaxPageSize)
+	limit, err := web.IntParam(q, "limit", 1, MaxPageSize)
 	if err != nil {
 		return f, err
 	}
-	offset, err := intParam(q, "offset", 0, 1<<31)
+	offset, err := web.IntParam(q, "offset", 0, 1<<31)
 	if err != nil {
 		return f, err
 	}
@@ -328,7 +315,7 @@ func (h *Handler) apiMonthly(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	q := r.URL.Query()
-	org, err := intParam(q, "org", 1, 1<<62)
+	org, err := web.IntParam(q, "org", 1, 1<<62)
 	if err != nil {
 		return err
 	}
@@ -354,11 +341,11 @@ func (h *Handler) apiQuarantine(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	q := r.URL.Query()
-	limit, err := intParam(q, "limit", 1, MaxPageSize)
+	limit, err := web.IntParam(q, "limit", 1, MaxPageSize)
 	if err != nil {
 		return err
 	}
-	offset, err := intParam(q, "offset", 0, 1<<31)
+	offset, err := web.IntParam(q, "offset", 0, 1<<31)
 	if err != nil {
 		return err
 	}
@@ -416,7 +403,7 @@ func (h *Handler) apiRules(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	org, err := intParam(r.URL.Query(), "org", 1, 1<<62)
+	org, err := web.IntParam(r.URL.Query(), "org", 1, 1<<62)
 	if err != nil {
 		return err
 	}

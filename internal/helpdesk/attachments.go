@@ -16,6 +16,7 @@ import (
 	"unicode"
 
 	"socle/internal/platform/auth"
+	"socle/internal/platform/db"
 	"socle/internal/platform/problem"
 )
 
@@ -116,7 +117,7 @@ func (s *Service) attach(ctx context.Context, ticketID, followupID int64, name, 
 	a := Attachment{FollowupID: followupID, Name: cleanName(name), ContentType: contentType, Size: size, SHA256: sum,
 		CreatedAt: s.now().UTC(), storageKey: key}
 	err = s.db.QueryRowContext(ctx, `INSERT INTO ticket_attachments (ticket_id, followup_id, name, content_type, size, sha256, storage_key, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, ticketID, nullID(followupID), a.Name, a.ContentType, a.Size, a.SHA256,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, ticketID, db.NullID(followupID), a.Name, a.ContentType, a.Size, a.SHA256,
 		key, a.CreatedAt).Scan(&a.ID)
 	if err != nil {
 		return a, fmt.Errorf("insert attachment: %w", err)

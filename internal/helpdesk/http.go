@@ -446,7 +446,7 @@ func (h *Handler) quarantinePage(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	q := r.URL.Query()
-	offset, err := intParam(q, "offset", 0, 1<<31)
+	offset, err := web.IntParam(q, "offset", 0, 1<<31)
 	if err != nil {
 		return err
 	}

@@ -46,7 +46,7 @@ func reportQueryFrom(q url.Values) (ReportQuery, error) {
 	if rq.To, err = monthParam(q, "to"); err != nil {
 		return rq, err
 	}
-	if rq.OrgID, err = intParam(q, "org", 1, 1<<62); err != nil {
+	if rq.OrgID, err = web.IntParam(q, "org", 1, 1<<62); err != nil {
 		return rq, err
 	}
 	return rq, nil
@@ -111,7 +111,7 @@ func (h *Handler) apiQuality(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	org, err := intParam(r.URL.Query(), "org", 1, 1<<62)
+	org, err := web.IntParam(r.URL.Query(), "org", 1, 1<<62)
 	if err != nil {
 		return err
 	}
@@ -242,7 +242,7 @@ func (h *Handler) qualityPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	org, err := intParam(r.URL.Query(), "org", 1, 1<<62)
+	org, err := web.IntParam(r.URL.Query(), "org", 1, 1<<62)
 	if err != nil {
 		return err
 	}

@@ -68,8 +68,8 @@ func (f *fixture) insertHand(n int, h handTicket) int64 {
 	err := f.db.QueryRowContext(f.ctx, `INSERT INTO tickets (reference, kind, title, establishment_id, authority_id, commune_code,
 		service_id, request_type_id, status, tto_met, ttr_met, resolve_open_seconds, solved_at, agreement_service_id, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-		"T-HAND-"+string(rune('A'+n)), h.kind, "Ticket fait main", h.est, nullID(h.authority), h.communeCode, nullID(h.serviceID),
-		nullID(h.requestTypeID), h.status, nullBool(h.tto), nullBool(h.ttr), open, nullTime(utc(f.t, h.solved)), nullID(h.agreementSvcID),
+		"T-HAND-"+string(rune('A'+n)), h.kind, "Ticket fait main", h.est, db.NullID(h.authority), h.communeCode, db.NullID(h.serviceID),
+		db.NullID(h.requestTypeID), h.status, nullBool(h.tto), nullBool(h.ttr), open, nullTime(utc(f.t, h.solved)), db.NullID(h.agreementSvcID),
 		created, created).Scan(&id)
 	if err != nil {
 		f.t.Fatalf("insert hand ticket: %v", err)

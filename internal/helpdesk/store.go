@@ -17,13 +17,6 @@ type Store struct{ db *db.DB }
 // NewStore returns a store on d.
 func NewStore(d *db.DB) *Store { return &Store{db: d} }
 
-func nullID(id int64) any {
-	if id == 0 {
-		return nil
-	}
-	return id
-}
-
 func nullTime(t time.Time) any {
 	if t.IsZero() {
 		return nil
@@ -59,9 +52,9 @@ func (s *Store) insertTicket(ctx context.Context, q db.Querier, t *Ticket) error
 			(SELECT r.authority_id FROM responsibilities r WHERE r.establishment_id = ? AND r.domain = 'maintenance'),
 			COALESCE((SELECT e.commune_code FROM establishments e WHERE e.org_id = ?), ''))
 		RETURNING id`,
-		t.Reference, string(t.Kind), t.Title, t.Description, nullID(t.RequesterID), t.RequesterEmail,
-		t.EstablishmentID, nullID(t.ServiceID), nullID(t.RequestTypeID), t.Urgency, t.Impact, t.Priority, string(t.Status),
-		t.Level, nullID(t.TeamID), nullID(t.TechnicianID), nullID(t.AgreementSvcID), t.SurveyEnabled,
+		t.Reference, string(t.Kind), t.Title, t.Description, db.NullID(t.RequesterID), t.RequesterEmail,
+		t.EstablishmentID, db.NullID(t.ServiceID), db.NullID(t.RequestTypeID), t.Urgency, t.Impact, t.Priority, string(t.Status),
+		t.Level, db.NullID(t.TeamID), db.NullID(t.TechnicianID), db.NullID(t.AgreementSvcID), t.SurveyEnabled,
 		t.CreatedAt.UTC(), t.UpdatedAt.UTC(), t.EstablishmentID, t.EstablishmentID).Scan(&t.ID)
 	if err != nil {
 		return fmt.Errorf("insert ticket: %w", err)
@@ -74,8 +67,8 @@ func (s *Store) updateTicket(ctx context.Context, q db.Querier, t *Ticket) error
 	_, err := q.ExecContext(ctx, `UPDATE tickets SET title = ?, description = ?, service_id = ?, request_type_id = ?,
 		urgency = ?, impact = ?, priority = ?, status = ?, pending_reason = ?, level = ?, team_id = ?, technician_id = ?,
 		agreement_service_id = ?, survey_enabled = ?, solved_at = ?, closed_at = ?, updated_at = ? WHERE id = ?`,
-		t.Title, t.Description, nullID(t.ServiceID), nullID(t.RequestTypeID), t.Urgency, t.Impact, t.Priority,
-		string(t.Status), t.PendingReason, t.Level, nullID(t.TeamID), nullID(t.TechnicianID), nullID(t.AgreementSvcID),
+		t.Title, t.Description, db.NullID(t.ServiceID), db.NullID(t.RequestTypeID), t.Urgency, t.Impact, t.Priority,
+		string(t.Status), t.PendingReason, t.Level, db.NullID(t.TeamID), db.NullID(t.TechnicianID), db.NullID(t.AgreementSvcID),
 		t.SurveyEnabled, nullTime(t.SolvedAt), nullTime(t.ClosedAt), t.UpdatedAt.UTC(), t.ID)
 	if err != nil {
 		return fmt.Errorf("update ticket %s: %w", t.Reference, err)
@@ -260,7 +253,7 @@ func (s *Store) list(ctx context.Context, f Filter, scope string, scopeArgs []an
 
 func (s *Store) addEvent(ctx context.Context, q db.Querier, ticketID int64, e Event) error {
 	_, err := q.ExecContext(ctx, `INSERT INTO ticket_events (ticket_id, at, actor_id, type, from_value, to_value, detail)
-		VALUES (?, ?, ?, ?, ?, ?, ?)`, ticketID, e.At.UTC(), nullID(e.ActorID), e.Type, e.From, e.To, e.Detail)
+		VALUES (?, ?, ?, ?, ?, ?, ?)`, ticketID, e.At.UTC(), db.NullID(e.ActorID), e.Type, e.From, e.To, e.Detail)
 	if err != nil {
 		return fmt.Errorf("record %s event of ticket %d: %w", e.Type, ticketID, err)
 	}
@@ -295,7 +288,7 @@ func (s *Store) hasEvent(ctx context.Context, q db.Querier, ticketID int64, typ,
 
 func (s *Store) addFollowup(ctx context.Context, q db.Querier, ticketID int64, f *Followup, messageID string) error {
 	err := q.QueryRowContext(ctx, `INSERT INTO followups (ticket_id, author_id, author_email, body, private, source, message_id, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, ticketID, nullID(f.AuthorID), f.AuthorEmail, f.Body, f.Private,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, ticketID, db.NullID(f.AuthorID), f.AuthorEmail, f.Body, f.Private,
 		f.Source, messageID, f.CreatedAt.UTC()).Scan(&f.ID)
 	if err != nil {
 		return fmt.Errorf("insert follow-up of ticket %d: %w", ticketID, err)
@@ -393,8 +386,8 @@ func (s *Store) matchRule(ctx context.Context, q db.Querier, t *Ticket) (team, t
 func (s *Store) AddRule(ctx context.Context, r Rule) (int64, error) {
 	var id int64
 	err := s.db.QueryRowContext(ctx, `INSERT INTO assignment_rules (org_id, position, service_id, establishment_id, request_type_id, team_id, technician_id)
-		VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`, r.OrgID, r.Position, nullID(r.ServiceID), nullID(r.EstablishmentID),
-		nullID(r.RequestTypeID), r.TeamID, nullID(r.TechnicianID)).Scan(&id)
+		VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`, r.OrgID, r.Position, db.NullID(r.ServiceID), db.NullID(r.EstablishmentID),
+		db.NullID(r.RequestTypeID), r.TeamID, db.NullID(r.TechnicianID)).Scan(&id)
 	if err != nil {
 		return 0, fmt.Errorf("insert assignment rule: %w", err)
 	}

@@ -59,10 +59,10 @@ func filterFromQuery(q url.Values) (Filter, error) {
 		return f, problem.Invalid("invalid_filter", "Filtre d'éducation prioritaire inconnu : "+rep+" (REP, REP+, any, none).").Field("rep", "Valeur inconnue.")
 	}
 	var err error
-	if f.Responsible, err = intParam(q, "responsible", 1, 1<<62); err != nil {
+	if f.Responsible, err = web.IntParam(q, "responsible", 1, 1<<62); err != nil {
 		return f, err
 	}
-	limit, err := intParam(q, "limit", 1, MaxPageSize)
+	limit, err := web.IntParam(q, "limit", 1, MaxPageSize)
 	if err != nil {
 		return f, err
 	}
@@ -70,24 +70,12 @@ func filterFromQuery(q url.Values) (Filter, error) {
 	if f.Limit == 0 {
 		f.Limit = DefaultPageSize
 	}
-	offset, err := intParam(q, "offset", 0, 1<<31)
+	offset, err := web.IntParam(q, "offset", 0, 1<<31)
 	if err != nil {
 		return f, err
 	}
 	f.Offset = int(offset)
 	return f, nil
-}
-
-func intParam(q url.Values, name string, lo, hi int64) (int64, error) {
-	s := q.Get(name)
-	if s == "" {
-		return 0, nil
-	}
-	n, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || n < lo || n > hi {
-		return 0, problem.Invalid("invalid_parameter", "Paramètre "+name+" invalide : entier attendu entre "+strconv.FormatInt(lo, 10)+" et "+strconv.FormatInt(hi, 10)+".").Field(name, "Entier attendu.")
-	}
-	return n, nil
 }
 
 func (h *Handler) apiSearch(w http.ResponseWriter, r *http.Request) error {

@@ -46,14 +46,6 @@ func scanNodes(rows *sql.Rows, err error) ([]Node, error) {
 	return out, rows.Err()
 }
 
-// nullID maps the root (0) to NULL.
-func nullID(id int64) any {
-	if id == 0 {
-		return nil
-	}
-	return id
-}
-
 // Space returns the space of an owner (sql.ErrNoRows when none yet).
 func (s *Store) Space(ctx context.Context, q db.Querier, kind OwnerKind, ownerID int64) (Space, *int64, error) {
 	var sp Space
@@ -121,7 +113,7 @@ func (s *Store) Trash(ctx context.Context, spaceID int64) ([]Node, error) {
 func (s *Store) InsertNode(ctx context.Context, q db.Querier, n *Node) error {
 	return q.QueryRowContext(ctx, `INSERT INTO space_nodes (space_id, parent_id, name, is_dir, size, sha256, content_type,
 		storage_key, etag, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-		n.SpaceID, nullID(n.ParentID), n.Name, n.IsDir, n.Size, n.SHA256, n.ContentType, n.StorageKey, n.ETag,
+		n.SpaceID, db.NullID(n.ParentID), n.Name, n.IsDir, n.Size, n.SHA256, n.ContentType, n.StorageKey, n.ETag,
 		n.CreatedAt, n.UpdatedAt).Scan(&n.ID)
 }
 
@@ -135,7 +127,7 @@ func (s *Store) SetContent(ctx context.Context, q db.Querier, n Node) error {
 // Move changes a node's folder and name.
 func (s *Store) Move(ctx context.Context, q db.Querier, id, parentID int64, name, etag string, now time.Time) error {
 	_, err := q.ExecContext(ctx, `UPDATE space_nodes SET parent_id = ?, name = ?, etag = ?, updated_at = ? WHERE id = ?`,
-		nullID(parentID), name, etag, now, id)
+		db.NullID(parentID), name, etag, now, id)
 	return err
 }
 
@@ -153,7 +145,7 @@ func (s *Store) TrashTree(ctx context.Context, q db.Querier, id int64, now time.
 // folder and name that the service chose.
 func (s *Store) RestoreTree(ctx context.Context, q db.Querier, id, parentID int64, name string) error {
 	// Renamed first, while still out of the live names' unique index.
-	if _, err := q.ExecContext(ctx, `UPDATE space_nodes SET parent_id = ?, name = ? WHERE id = ?`, nullID(parentID), name, id); err != nil {
+	if _, err := q.ExecContext(ctx, `UPDATE space_nodes SET parent_id = ?, name = ? WHERE id = ?`, db.NullID(parentID), name, id); err != nil {
 		return err
 	}
 	_, err := q.ExecContext(ctx, `UPDATE space_nodes SET deleted_at = NULL, trashed_with = NULL WHERE trashed_with = ?`, id)
