@@ -8,7 +8,6 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
-	"slices"
 	"strings"
 	"testing"
 
@@ -25,7 +24,7 @@ const testPassword = "correct horse battery"
 
 // fixture is a Socle serving the real portal (/connexion) and this
 // package's handler behind the middleware chain of internal/app, with the
-// CSRF exemption of ExemptPaths reproduced.
+// session middleware exempting ExemptPaths as the app configures it.
 type fixture struct {
 	t       *testing.T
 	db      *db.DB
@@ -36,28 +35,13 @@ type fixture struct {
 	pupilID int64
 }
 
-// exempt lets the given paths bypass the session middleware: the change
-// proposed for web.Sessions, reproduced here.
-func exempt(paths []string, mw web.Middleware) web.Middleware {
-	return func(next http.Handler) http.Handler {
-		wrapped := mw(next)
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if slices.Contains(paths, r.URL.Path) {
-				next.ServeHTTP(w, r)
-				return
-			}
-			wrapped.ServeHTTP(w, r)
-		})
-	}
-}
-
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	return newFixtureExempt(t, ExemptPaths())
 }
 
 // newFixtureExempt builds the fixture with the given session-middleware
-// exemptions (nil: the app's chain as it is today).
+// exemptions (nil: none, to show why the app needs them).
 func newFixtureExempt(t *testing.T, exemptPaths []string) *fixture {
 	t.Helper()
 	ctx := context.Background()
@@ -90,7 +74,7 @@ func newFixtureExempt(t *testing.T, exemptPaths []string) *fixture {
 		UAIs: func(context.Context, *auth.Principal) ([]string, error) { return []string{"0750001A"}, nil }})
 
 	router := web.NewRouter(log, renderer.ErrorPage)
-	sessions := &web.Sessions{Auth: authSvc, Router: router}
+	sessions := &web.Sessions{Auth: authSvc, Router: router, Exempt: exemptPaths}
 	portal.NewHandler(authSvc, territory.NewService(d, authSvc, log), renderer, sessions).Routes(router)
 	NewHandler(f.svc, renderer).Routes(router)
 	handler = web.Chain(router,
@@ -98,7 +82,7 @@ func newFixtureExempt(t *testing.T, exemptPaths []string) *fixture {
 		web.Recover(log, router),
 		web.SecurityHeaders,
 		http.NewCrossOriginProtection().Handler,
-		exempt(exemptPaths, sessions.Middleware),
+		sessions.Middleware,
 	)
 	return f
 }
