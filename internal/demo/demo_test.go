@@ -278,7 +278,7 @@ func checkResponsibilities(t *testing.T, f fixture) {
 func checkHolidays(t *testing.T, f fixture) {
 	t.Helper()
 	from := time.Date(2026, time.November, 23, 0, 0, 0, 0, time.UTC)
-	hs, err := f.terr.Store().Holidays(context.Background(), "Zone B", from, from.AddDate(1, 0, 0))
+	hs, err := f.terr.Store().HolidaysOfZone(context.Background(), "B", from, 10)
 	if err != nil {
 		t.Fatal(err)
 	}

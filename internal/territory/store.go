@@ -559,25 +559,3 @@ func (s *Store) CountEstablishmentsMaintained(ctx context.Context, authorityID i
 	err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM responsibilities WHERE authority_id = ? AND domain = 'maintenance'`, authorityID).Scan(&n)
 	return n, err
 }
-
-// Holidays returns the holiday periods of a zone overlapping [from, to).
-func (s *Store) Holidays(ctx context.Context, zone string, from, to time.Time) ([]Holiday, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT description, population, starts_at, ends_at, academy, zone, school_year FROM school_holidays
-		WHERE zone = ? AND ends_at > ? AND starts_at < ? ORDER BY starts_at`, NormalizeZone(zone), from.UTC().Format(time.RFC3339), to.UTC().Format(time.RFC3339))
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []Holiday
-	for rows.Next() {
-		var h Holiday
-		var start, end string
-		if err := rows.Scan(&h.Description, &h.Population, &start, &end, &h.Academy, &h.Zone, &h.SchoolYear); err != nil {
-			return nil, err
-		}
-		h.StartsAt, _ = time.Parse(time.RFC3339, start)
-		h.EndsAt, _ = time.Parse(time.RFC3339, end)
-		out = append(out, h)
-	}
-	return out, rows.Err()
-}

@@ -3,7 +3,6 @@ package territory
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"socle/internal/platform/db"
@@ -137,16 +136,11 @@ func (s *Store) EstablishmentsByOrgIDs(ctx context.Context, ids []int64, scope s
 
 // HolidaysOfZone returns the holiday periods of a zone ending after from,
 // the earliest first, one row per period (the calendar repeats each
-// period for every académie of the zone). The zone is matched with and
-// without its "Zone " prefix: the national file writes "Zone B", people
-// and older records write "B".
+// period for every académie of the zone). Zones are stored as the national
+// calendar spells them (NormalizeZone), so "B" finds "Zone B".
 func (s *Store) HolidaysOfZone(ctx context.Context, zone string, from time.Time, limit int) ([]Holiday, error) {
-	short := strings.TrimSpace(zone)
-	if len(short) > 5 && strings.EqualFold(short[:5], "zone ") {
-		short = strings.TrimSpace(short[5:])
-	}
 	rows, err := s.db.QueryContext(ctx, `SELECT description, population, starts_at, ends_at, academy, zone, school_year FROM school_holidays
-		WHERE zone IN (?, ?) AND ends_at > ? ORDER BY starts_at, description`, short, "Zone "+short, from.UTC().Format(time.RFC3339))
+		WHERE zone = ? AND ends_at > ? ORDER BY starts_at, description`, NormalizeZone(zone), from.UTC().Format(time.RFC3339))
 	if err != nil {
 		return nil, fmt.Errorf("holidays of zone %s: %w", zone, err)
 	}
