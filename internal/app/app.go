@@ -30,7 +30,15 @@ import (
 
 // Migrations lists every component's schema in dependency order.
 func Migrations() []db.MigrationSet {
-	return []db.MigrationSet{auth.Migrations(), territory.Migrations(), catalog.Migrations(), helpdesk.Migrations(), collab.Migrations(), sso.Migrations(), space.Migrations(), fleet.Migrations()}
+	return []db.MigrationSet{
+		auth.Migrations(), territory.Migrations(), catalog.Migrations(), helpdesk.Migrations(),
+		collab.Migrations(), sso.Migrations(), space.Migrations(), fleet.Migrations(),
+		// wire:people migrations
+		// wire:notify migrations
+		// wire:production migrations
+		// wire:planning migrations
+		// wire:governance migrations
+	}
 }
 
 // App is a wired Socle instance.
@@ -46,8 +54,13 @@ type App struct {
 	SSO       *sso.Service
 	Space     *space.Service
 	Fleet     *fleet.Service
-	Registry  *prometheus.Registry
-	Renderer  *web.Renderer
+	// wire:people field
+	// wire:notify field
+	// wire:production field
+	// wire:planning field
+	// wire:governance field
+	Registry *prometheus.Registry
+	Renderer *web.Renderer
 	// Router is set by Handler; tests read its patterns to hold every API
 	// route to the OpenAPI document and the scope matrix.
 	Router *web.Router
@@ -96,6 +109,11 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	a.Space = space.NewService(d, blobs, space.DefaultConfig(), log)
 	a.Fleet = fleet.NewService(d, log)
 	a.SSO = sso.NewService(d, a.Auth, log, sso.Options{Issuer: strings.TrimSuffix(publicURL, "/"), UAIs: a.establishmentUAIs})
+	// wire:people service
+	// wire:notify service
+	// wire:production service
+	// wire:planning service
+	// wire:governance service
 	return a, nil
 }
 
@@ -139,7 +157,14 @@ func authorizeCollab(_ context.Context, p *auth.Principal, _ string) (collab.Acc
 
 // SeedDemo creates the demo territory when the database is empty.
 func (a *App) SeedDemo(ctx context.Context) (demo.Info, bool, error) {
-	return demo.Seed(ctx, a.DB, a.Auth, a.Territory, a.Log, demo.WithCatalog(a.Catalog), demo.WithHelpdesk(a.Helpdesk))
+	opts := []demo.Option{demo.WithCatalog(a.Catalog), demo.WithHelpdesk(a.Helpdesk)}
+	// wire:fleet demo
+	// wire:people demo
+	// wire:notify demo
+	// wire:production demo
+	// wire:planning demo
+	// wire:governance demo
+	return demo.Seed(ctx, a.DB, a.Auth, a.Territory, a.Log, opts...)
 }
 
 // Handler builds the HTTP handler: every route, behind the middlewares.
@@ -196,6 +221,11 @@ func (a *App) Handler() (http.Handler, error) {
 	sso.NewHandler(a.SSO, renderer).Routes(router)
 	space.NewHandler(a.Space, renderer).Routes(router)
 	fleet.NewHandler(a.Fleet, renderer, fleet.AgentOptions{BasicUser: a.Config.AgentUser, BasicPassword: a.Config.AgentPassword}).Routes(router)
+	// wire:people routes
+	// wire:notify routes
+	// wire:production routes
+	// wire:planning routes
+	// wire:governance routes
 
 	observe := []web.Middleware{web.Instrument(a.Log, metrics), web.Recover(a.Log, router), web.SecurityHeaders,
 		http.NewCrossOriginProtection().Handler}

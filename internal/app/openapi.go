@@ -30,6 +30,11 @@ func apiFragments() []apiFragment {
 		{"sso", sso.OpenAPI()},
 		{"space", space.OpenAPI()},
 		{"fleet", fleet.OpenAPI()},
+		// wire:people openapi
+		// wire:notify openapi
+		// wire:production openapi
+		// wire:planning openapi
+		// wire:governance openapi
 	}
 }
 

@@ -233,6 +233,11 @@ var publicRoutes = []string{"POST /api/v1/auth/login", "GET /api/v1/openapi.json
 // and forged tokens. A route found neither here nor in the matrix fails
 // TestAPIScopeMatrix: no route ships without a scope test.
 var scopeTestedElsewhere = map[string]string{
+	// wire:people scope
+	// wire:notify scope
+	// wire:production scope
+	// wire:planning scope
+	// wire:governance scope
 	"GET /api/v1/services":                           "internal/catalog TestScope",
 	"POST /api/v1/services":                          "internal/catalog TestScope",
 	"GET /api/v1/services/{id}":                      "internal/catalog TestScope",

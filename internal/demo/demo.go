@@ -83,6 +83,10 @@ type seeder struct {
 	// now is the instant the ticket history ends at.
 	now time.Time
 	cat *catalogState
+	// extra are the steps of the domains above the helpdesk, added by their
+	// options (WithFleet, ...) in the order the options are given; they run
+	// after the built-in steps.
+	extra []step
 }
 
 // Option adds the demo data of a domain above the territory.
@@ -128,7 +132,7 @@ func Seed(ctx context.Context, d *db.DB, authSvc *auth.Service, terr *territory.
 	for _, o := range opts {
 		o(w)
 	}
-	all := steps()
+	all := append(steps(), w.extra...)
 	err = d.InTx(ctx, func(tx *db.Tx) error {
 		empty, err := lockAndCheckEmpty(ctx, tx)
 		if err != nil || !empty {
