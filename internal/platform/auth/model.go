@@ -86,23 +86,64 @@ const (
 	PermTicketWork Permission = "ticket.work"
 	// PermReportRead: read service-quality reports.
 	PermReportRead Permission = "report.read"
+	// PermFleetRead: read the equipment of an establishment, its software,
+	// ratios and renewal forecast.
+	PermFleetRead Permission = "fleet.read"
+	// PermFleetManage: create, change, import and retire assets, release
+	// quarantined inventories.
+	PermFleetManage Permission = "fleet.manage"
+	// PermPeopleRead: read the people, classes and groups of an
+	// establishment (further narrowed by the communication rules).
+	PermPeopleRead Permission = "people.read"
+	// PermPeopleManage: run the feed and the school-year rollover, adjust
+	// communication rules, export or delete a person's data.
+	PermPeopleManage Permission = "people.manage"
+	// PermAssignmentCreate: ask classes, groups or pupils for a production.
+	PermAssignmentCreate Permission = "assignment.create"
+	// PermPlanRead: read targets, the survey of the existing, the gap,
+	// priorities, the deployment plan and its programme.
+	PermPlanRead Permission = "plan.read"
+	// PermPlanManage: write targets, campaigns, weights, plans, operations
+	// and scenarios.
+	PermPlanManage Permission = "plan.manage"
+	// PermSurveyAnswer: answer a campaign's questionnaire for an
+	// establishment.
+	PermSurveyAnswer Permission = "survey.answer"
+	// PermGovernanceRead: read bodies, meetings, decisions, roadmaps,
+	// indicators and committee files.
+	PermGovernanceRead Permission = "governance.read"
+	// PermGovernanceManage: run bodies and meetings, record decisions,
+	// write roadmaps and declared indicator values.
+	PermGovernanceManage Permission = "governance.manage"
+	// PermProjectPropose: propose a project to the bodies.
+	PermProjectPropose Permission = "project.propose"
 )
 
 // rolePermissions is the policy, least privilege first: pupils and parents
 // read the territory's public facts of their school and nothing of its
 // support; teachers open tickets; heads follow their school's tickets and
-// quality; technicians work tickets; agents also manage the offer.
+// quality; technicians work tickets and the fleet; agents also manage the
+// offer, the deployment plan and, with the académie, the governance; heads
+// run their school's feed, rollover and surveys; teachers see their pupils
+// and set assignments.
 var rolePermissions = map[Role][]Permission{
 	RolePlatformAdmin: {PermOrgRead, PermImport, PermUserManage, PermCatalogRead, PermCatalogManage,
-		PermTicketCreate, PermTicketRead, PermTicketWork, PermReportRead},
+		PermTicketCreate, PermTicketRead, PermTicketWork, PermReportRead, PermFleetRead, PermFleetManage,
+		PermPeopleRead, PermPeopleManage, PermAssignmentCreate, PermPlanRead, PermPlanManage, PermSurveyAnswer,
+		PermGovernanceRead, PermGovernanceManage, PermProjectPropose},
 	RoleAuthorityAgent: {PermOrgRead, PermCatalogRead, PermCatalogManage, PermTicketCreate, PermTicketRead,
-		PermTicketWork, PermReportRead},
-	RoleTechnician:        {PermOrgRead, PermCatalogRead, PermTicketCreate, PermTicketRead, PermTicketWork, PermReportRead},
-	RoleAcademyObserver:   {PermOrgRead, PermCatalogRead, PermTicketRead, PermReportRead},
-	RoleEstablishmentHead: {PermOrgRead, PermCatalogRead, PermTicketCreate, PermTicketRead, PermReportRead},
-	RoleTeacher:           {PermOrgRead, PermTicketCreate},
-	RolePupil:             {PermOrgRead},
-	RoleParent:            {PermOrgRead},
+		PermTicketWork, PermReportRead, PermFleetRead, PermFleetManage, PermPlanRead, PermPlanManage,
+		PermGovernanceRead, PermGovernanceManage, PermProjectPropose},
+	RoleTechnician: {PermOrgRead, PermCatalogRead, PermTicketCreate, PermTicketRead, PermTicketWork, PermReportRead,
+		PermFleetRead, PermFleetManage},
+	RoleAcademyObserver: {PermOrgRead, PermCatalogRead, PermTicketRead, PermReportRead, PermFleetRead, PermPlanRead,
+		PermGovernanceRead, PermGovernanceManage, PermProjectPropose},
+	RoleEstablishmentHead: {PermOrgRead, PermCatalogRead, PermTicketCreate, PermTicketRead, PermReportRead,
+		PermFleetRead, PermPeopleRead, PermPeopleManage, PermAssignmentCreate, PermPlanRead, PermSurveyAnswer,
+		PermGovernanceRead, PermProjectPropose},
+	RoleTeacher: {PermOrgRead, PermTicketCreate, PermPeopleRead, PermAssignmentCreate},
+	RolePupil:   {PermOrgRead},
+	RoleParent:  {PermOrgRead},
 }
 
 // Allows reports whether the role carries the permission.
