@@ -41,6 +41,7 @@ func (h *Handler) pageRoutes(r *web.Router) {
 	r.Handle("GET /calendriers/{id}", h.calendarPage)
 	r.Handle("POST /calendriers/{id}", h.calendarPage)
 	r.Handle("GET /etablissements/{uai}/catalogue", h.establishmentCatalogPage)
+	h.formRoutes(r)
 }
 
 type catalogView struct {

@@ -227,7 +227,7 @@ func (s *Service) CheckClocks(ctx context.Context, now time.Time) (int, error) {
 	}
 	notices := 0
 	for _, id := range ids {
-		var sent []func()
+		var sent []func(q db.Querier) error
 		t := Ticket{ID: id}
 		// Locked and read again: two processes checking at once notify
 		// once.
@@ -263,8 +263,8 @@ func (s *Service) CheckClocks(ctx context.Context, now time.Time) (int, error) {
 					if st == ClockWarning {
 						due := c.clock.Due
 						label := c.label
-						sent = append(sent, func() {
-							s.notifyHolder(ctx, &t, "Échéance de "+label+" proche",
+						sent = append(sent, func(q db.Querier) error {
+							return s.notifyHolder(ctx, q, &t, "Échéance de "+label+" proche",
 								fmt.Sprintf("75 %% du délai de %s est consommé ; échéance le %s.", label, frDateTime(due)))
 						})
 					}
@@ -282,26 +282,31 @@ func (s *Service) CheckClocks(ctx context.Context, now time.Time) (int, error) {
 				}
 				escalate = true
 				label := c.label
-				sent = append(sent, func() {
-					s.notifyHolder(ctx, &t, "Délai de "+label+" dépassé", "Le délai de "+label+" promis par la convention est dépassé ; le ticket est escaladé.")
+				sent = append(sent, func(q db.Querier) error {
+					return s.notifyHolder(ctx, q, &t, "Délai de "+label+" dépassé", "Le délai de "+label+" promis par la convention est dépassé ; le ticket est escaladé.")
 				})
 			}
 			if escalate && nextLevel(t.Level) != "" {
 				if err := s.escalate(ctx, tx, &t, 0, Escalation{Reason: "délai dépassé"}, now); err != nil {
 					return err
 				}
-				return nil
+			} else if err := s.refresh(ctx, tx, &t, lv, now); err != nil {
+				return err
 			}
-			return s.refresh(ctx, tx, &t, lv, now)
+			// Queued with the warning or breach they report (after the
+			// escalation, so they name the new holder).
+			for _, f := range sent {
+				if err := f(tx); err != nil {
+					return err
+				}
+			}
+			return nil
 		})
 		if err != nil {
 			s.log.Error("clock check failed", "ticket_id", id, "err", err)
 			continue
 		}
-		for _, f := range sent {
-			f()
-			notices++
-		}
+		notices += len(sent)
 	}
 	return notices, nil
 }

@@ -37,8 +37,12 @@ func (h *Handler) Routes(r *web.Router) {
 	r.Handle("GET /enquete/{token}", h.surveyPage)
 	r.Handle("POST /enquete/{token}", h.surveyForm)
 	r.Handle("GET /courriels-en-quarantaine", h.quarantinePage)
+	r.Handle("GET /courriels-en-quarantaine/{id}/message.eml", h.quarantineDownload)
+	r.Handle("POST /courriels-en-quarantaine/{id}/traitement", h.quarantineForm)
+	r.Handle("GET /notifications-sortantes", h.outboxPage)
 	h.apiRoutes(r)
 	h.reportRoutes(r)
+	h.imacRoutes(r)
 }
 
 type option struct {
@@ -136,6 +140,17 @@ type newView struct {
 	Form                      NewTicket
 	Error                     string
 	Fields                    map[string]string
+	// Offer is set once the establishment is known: the services it
+	// subscribes to (Chosen marks the selected "service:type"); Known
+	// says the establishment was found, NoOffer that nothing covers it.
+	Offer   []offerGroup
+	Known   bool
+	NoOffer bool
+}
+
+type offerGroup struct {
+	Label   string
+	Options []option
 }
 
 func (h *Handler) newView(nt NewTicket) newView {
@@ -152,7 +167,49 @@ func (h *Handler) newView(nt NewTicket) newView {
 	if nt.Impact == 0 {
 		nt.Impact = 3
 	}
-	return newView{Kinds: options(string(nt.Kind), kinds...), Urgencies: scale(nt.Urgency), Impacts: scale(nt.Impact), Form: nt}
+	return newView{Kinds: options(string(nt.Kind), kinds...), Urgencies: scale(nt.Urgency), Impacts: scale(nt.Impact), Form: nt, Fields: map[string]string{}}
+}
+
+// withOffer adds the services the establishment of the form subscribes
+// to; an unknown or out-of-scope establishment is said next to its field.
+func (h *Handler) withOffer(r *http.Request, p *auth.Principal, v *newView) error {
+	if strings.TrimSpace(v.Form.UAI) == "" {
+		return nil
+	}
+	_, offer, err := h.svc.Offer(r.Context(), p, v.Form.UAI)
+	if isNotFound(err) {
+		if v.Fields["uai"] == "" {
+			v.Fields["uai"] = "Établissement inconnu ou hors de votre périmètre."
+		}
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	v.Known, v.NoOffer = true, len(offer) == 0
+	chosen := ""
+	if v.Form.ServiceID != 0 {
+		chosen = strconv.FormatInt(v.Form.ServiceID, 10) + ":" + strconv.FormatInt(v.Form.RequestTypeID, 10)
+	}
+	for _, o := range offer {
+		g := offerGroup{Label: o.Name + " (convention " + o.AgreementReference + ")"}
+		for _, t := range o.Types {
+			label := t.Name + " – " + Kind(t.Kind).Label()
+			if t.Promised {
+				label += " – délai garanti"
+			} else {
+				label += " – pas de délai garanti"
+			}
+			val := strconv.FormatInt(o.ServiceID, 10) + ":" + strconv.FormatInt(t.ID, 10)
+			g.Options = append(g.Options, option{Value: val, Label: label, Selected: val == chosen})
+		}
+		if len(o.Types) == 0 {
+			val := strconv.FormatInt(o.ServiceID, 10) + ":0"
+			g.Options = append(g.Options, option{Value: val, Label: o.Name + " – autre demande", Selected: val == chosen})
+		}
+		v.Offer = append(v.Offer, g)
+	}
+	return nil
 }
 
 func (h *Handler) newPage(w http.ResponseWriter, r *http.Request) error {
@@ -163,7 +220,16 @@ func (h *Handler) newPage(w http.ResponseWriter, r *http.Request) error {
 	if !p.Has(auth.PermTicketCreate) {
 		return problem.Forbidden()
 	}
-	return h.render.Render(w, r, http.StatusOK, "helpdesk/new", "Nouveau ticket", h.newView(NewTicket{UAI: r.URL.Query().Get("uai")}))
+	q := r.URL.Query()
+	nt := NewTicket{UAI: q.Get("uai"), Title: q.Get("title"), Description: q.Get("description"), Kind: Kind(q.Get("kind"))}
+	if nt.UAI == "" {
+		nt.UAI = h.svc.defaultUAI(r.Context(), p)
+	}
+	v := h.newView(nt)
+	if err := h.withOffer(r, p, &v); err != nil {
+		return err
+	}
+	return h.render.Render(w, r, http.StatusOK, "helpdesk/new", "Nouveau ticket", v)
 }
 
 func (h *Handler) createForm(w http.ResponseWriter, r *http.Request) error {
@@ -178,10 +244,25 @@ func (h *Handler) createForm(w http.ResponseWriter, r *http.Request) error {
 	atoi := func(k string) int { n, _ := strconv.Atoi(r.PostForm.Get(k)); return n }
 	nt := NewTicket{Kind: Kind(r.PostForm.Get("kind")), UAI: r.PostForm.Get("uai"), Title: r.PostForm.Get("title"),
 		Description: r.PostForm.Get("description"), Urgency: atoi("urgency"), Impact: atoi("impact")}
+	// "service:type" from the offer; the request type says what the
+	// ticket is, so the kind chosen beside it gives way.
+	if svc, typ, ok := strings.Cut(r.PostForm.Get("service_request"), ":"); ok {
+		nt.ServiceID, _ = strconv.ParseInt(svc, 10, 64)
+		nt.RequestTypeID, _ = strconv.ParseInt(typ, 10, 64)
+		if nt.RequestTypeID != 0 {
+			nt.Kind = ""
+		}
+	}
 	t, err := h.svc.Create(r.Context(), p, nt)
 	if pe, ok := problem.As(err); ok && pe.Status < 500 {
 		v := h.newView(nt)
-		v.Error, v.Fields = pe.Message, pe.Fields
+		v.Error = pe.Message
+		for k, m := range pe.Fields {
+			v.Fields[k] = m
+		}
+		if err := h.withOffer(r, p, &v); err != nil {
+			return err
+		}
 		return h.render.Render(w, r, pe.Status, "helpdesk/new", "Nouveau ticket", v)
 	}
 	if err != nil {
@@ -436,30 +517,6 @@ func quarantineReason(r string) string {
 		return "Établissement de l'expéditeur indéterminé"
 	}
 	return r
-}
-
-// quarantinePage lists the incoming messages kept aside, for platform
-// administrators; the raw messages stay on disk under the files root.
-func (h *Handler) quarantinePage(w http.ResponseWriter, r *http.Request) error {
-	p, err := web.RequireUser(r)
-	if err != nil {
-		return err
-	}
-	q := r.URL.Query()
-	offset, err := web.IntParam(q, "offset", 0, 1<<31)
-	if err != nil {
-		return err
-	}
-	items, total, err := h.svc.Quarantine(r.Context(), p, 50, int(offset))
-	if err != nil {
-		return err
-	}
-	rows := make([]quarantineRow, 0, len(items))
-	for _, it := range items {
-		rows = append(rows, quarantineRow{QuarantinedMail: it, When: frDateTime(it.ReceivedAt), ReasonLabel: quarantineReason(it.Reason)})
-	}
-	return h.render.Render(w, r, http.StatusOK, "helpdesk/quarantine", "Courriels en quarantaine", map[string]any{
-		"Rows": rows, "Total": total, "Pager": pager{Total: total, Offset: int(offset), Limit: 50, Path: "/courriels-en-quarantaine", Query: q}})
 }
 
 // attachForm takes a file from the ticket page. The session middleware has

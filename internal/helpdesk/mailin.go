@@ -147,18 +147,21 @@ func (s *Service) Receive(ctx context.Context, envelopeFrom string, raw []byte) 
 		if strings.TrimSpace(f.Body) == "" {
 			f.Body = "(message sans texte)"
 		}
-		if err := s.addFollowup(ctx, &t, &f, msgID, fromRequester); db.IsUniqueViolation(err) {
+		notify := func(tx *db.Tx) error {
+			switch {
+			case work && !fromRequester:
+				return s.notifyFollowup(ctx, tx, &t, &f)
+			case fromRequester:
+				return s.notifyHolder(ctx, tx, &t, "Nouveau message du demandeur", "Le demandeur a écrit :\n\n"+f.Body)
+			}
+			return nil
+		}
+		if err := s.addFollowup(ctx, &t, &f, msgID, fromRequester, notify); db.IsUniqueViolation(err) {
 			return MailOutcome{Duplicate: true}, nil
 		} else if err != nil {
 			return MailOutcome{}, err
 		}
 		s.attachFiles(ctx, t.ID, f.ID, files)
-		switch {
-		case work && !fromRequester:
-			s.notifyFollowup(ctx, &t, &f)
-		case fromRequester:
-			s.notifyHolder(ctx, &t, "Nouveau message du demandeur", "Le demandeur a écrit :\n\n"+f.Body)
-		}
 		s.log.Info("mail became a follow-up", "ticket", t.Reference)
 		return MailOutcome{Reference: t.Reference, Followup: true}, nil
 	}
@@ -185,12 +188,11 @@ func (s *Service) Receive(ctx context.Context, envelopeFrom string, raw []byte) 
 	if len(body) > 100_000 {
 		body = body[:100_000]
 	}
-	t, err := s.create(ctx, user, sender, estID, NewTicket{Kind: KindIncident, Title: title, Description: body}, "mail")
+	t, err := s.create(ctx, user, sender, estID, NewTicket{Kind: KindIncident, Title: title, Description: body}, "mail", nil)
 	if err != nil {
 		return MailOutcome{}, err
 	}
 	s.attachFiles(ctx, t.ID, 0, files)
-	s.notifyCreated(ctx, &t)
 	s.log.Info("mail became a ticket", "ticket", t.Reference)
 	return MailOutcome{Reference: t.Reference, NewTicket: true}, nil
 }

@@ -175,6 +175,12 @@ type Options struct {
 	// MaxMailBytes bounds an incoming message turned into a ticket; bigger
 	// ones (up to four times more) are quarantined (default 10 MiB).
 	MaxMailBytes int64
+	// OutboxBackoff is the wait after a first failed delivery, doubled at
+	// each further failure up to an hour (default 30 s); after
+	// OutboxMaxAttempts failures (default 10) a message is given up and
+	// shown to administrators.
+	OutboxBackoff     time.Duration
+	OutboxMaxAttempts int
 }
 
 // Ticket is a ticket as lists and pages show it.

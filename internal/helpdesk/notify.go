@@ -16,6 +16,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"socle/internal/platform/db"
 )
 
 // errMailDisabled marks notifications recorded while no SMTP server is
@@ -68,28 +70,27 @@ func (s *Service) compose(to, subject, messageID, body string, now time.Time) []
 	return b.Bytes()
 }
 
-// send composes, records and delivers one notification. It is called after
-// the change it reports is committed; a failed delivery is logged and
-// recorded, never undoes the change.
-func (s *Service) send(ctx context.Context, t *Ticket, kind, to, subject, body string) {
+// send composes one notification and writes it, in the caller's
+// transaction, to the outbox (delivered by the worker, see outbox.go) and
+// to the register of Message-IDs that lets a reply find its ticket. An
+// error undoes the change being notified: the two are committed together
+// or not at all. With no SMTP server configured the notification is only
+// registered, marked as not sent.
+func (s *Service) send(ctx context.Context, q db.Querier, t *Ticket, kind, to, subject, body string) error {
 	if to == "" {
-		return
+		return nil
 	}
 	now := s.now().UTC()
 	subject = "[" + t.Reference + "] " + subject
 	id := s.newMessageID(t.Reference)
 	msg := s.compose(to, subject, id, body, now)
-	sendErr := s.deliver(ctx, to, msg)
 	errText := ""
-	if sendErr != nil {
-		errText = sendErr.Error()
-		if !errors.Is(sendErr, errMailDisabled) {
-			s.log.Warn("notification not delivered", "ticket", t.Reference, "kind", kind, "err", sendErr)
-		}
+	if s.opts.Mail.Host == "" {
+		errText = errMailDisabled.Error()
+	} else if err := s.store.enqueueMail(ctx, q, t.ID, kind, to, subject, id, msg, now); err != nil {
+		return err
 	}
-	if err := s.store.recordNotification(ctx, t.ID, kind, to, subject, id, now, errText); err != nil {
-		s.log.Error("notification not recorded", "ticket", t.Reference, "kind", kind, "err", err)
-	}
+	return s.store.recordNotification(ctx, q, t.ID, kind, to, subject, id, now, errText)
 }
 
 // deliver hands the message to the configured SMTP server.
@@ -102,7 +103,7 @@ func (s *Service) deliver(ctx context.Context, to string, msg []byte) error {
 	if port == 0 {
 		port = 25
 	}
-	// Bounded: notifications are sent in the request that caused them.
+	// Bounded: a stuck server must not hold the worker's lease forever.
 	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
 	d := net.Dialer{}
@@ -168,23 +169,23 @@ func (s *Service) requesterEmail(ctx context.Context, t *Ticket) string {
 	return ""
 }
 
-func (s *Service) notifyCreated(ctx context.Context, t *Ticket) {
+func (s *Service) notifyCreated(ctx context.Context, q db.Querier, t *Ticket) error {
 	body := fmt.Sprintf("Bonjour,\n\nVotre demande « %s » est enregistrée sous la référence %s.\nSuivez-la sur %s%s",
 		t.Title, t.Reference, s.ticketURL(t), replyHint)
-	s.send(ctx, t, "created", s.requesterEmail(ctx, t), "Demande enregistrée : "+t.Title, body)
+	return s.send(ctx, q, t, "created", s.requesterEmail(ctx, t), "Demande enregistrée : "+t.Title, body)
 }
 
-func (s *Service) notifyFollowup(ctx context.Context, t *Ticket, f *Followup) {
+func (s *Service) notifyFollowup(ctx context.Context, q db.Querier, t *Ticket, f *Followup) error {
 	body := fmt.Sprintf("Bonjour,\n\nUn nouveau message a été ajouté à votre demande %s :\n\n%s\n\n%s%s",
 		t.Reference, f.Body, s.ticketURL(t), replyHint)
-	s.send(ctx, t, "followup", s.requesterEmail(ctx, t), "Nouveau message : "+t.Title, body)
+	return s.send(ctx, q, t, "followup", s.requesterEmail(ctx, t), "Nouveau message : "+t.Title, body)
 }
 
 // notifyStatus tells the requester what changed, unless they made the
 // change themselves; surveyToken is set when the closure opens a survey.
-func (s *Service) notifyStatus(ctx context.Context, t *Ticket, actor int64, f *Followup, surveyToken string) {
+func (s *Service) notifyStatus(ctx context.Context, q db.Querier, t *Ticket, actor int64, f *Followup, surveyToken string) error {
 	if actor != 0 && actor == t.RequesterID && surveyToken == "" {
-		return
+		return nil
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "Bonjour,\n\nVotre demande %s « %s » est maintenant : %s.", t.Reference, t.Title, t.Status.Label())
@@ -204,12 +205,12 @@ func (s *Service) notifyStatus(ctx context.Context, t *Ticket, actor int64, f *F
 	if t.Status != StatusClosed {
 		b.WriteString(replyHint)
 	}
-	s.send(ctx, t, "status_"+string(t.Status), s.requesterEmail(ctx, t), t.Status.Label()+" : "+t.Title, b.String())
+	return s.send(ctx, q, t, "status_"+string(t.Status), s.requesterEmail(ctx, t), t.Status.Label()+" : "+t.Title, b.String())
 }
 
 // notifyHolder writes to the ticket's technician, or to its team's address
 // when nobody holds it yet.
-func (s *Service) notifyHolder(ctx context.Context, t *Ticket, subject, text string) {
+func (s *Service) notifyHolder(ctx context.Context, q db.Querier, t *Ticket, subject, text string) error {
 	var to string
 	var err error
 	if t.TechnicianID != 0 {
@@ -218,10 +219,9 @@ func (s *Service) notifyHolder(ctx context.Context, t *Ticket, subject, text str
 		to, err = s.store.teamEmail(ctx, t.TeamID)
 	}
 	if err != nil {
-		s.log.Warn("holder address unreadable", "ticket", t.Reference, "err", err)
-		return
+		return fmt.Errorf("holder address of ticket %s: %w", t.Reference, err)
 	}
 	body := fmt.Sprintf("%s\n\nTicket %s (%s, priorité %d, niveau %s) : %s\n%s", text, t.Reference, t.Kind.Label(),
 		t.Priority, t.Level, t.Title, s.ticketURL(t))
-	s.send(ctx, t, "holder", to, subject, body)
+	return s.send(ctx, q, t, "holder", to, subject, body)
 }

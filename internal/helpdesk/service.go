@@ -22,9 +22,11 @@ type Service struct {
 	store  *Store
 	auth   *auth.Service
 	levels LevelSource
-	opts   Options
-	log    *slog.Logger
-	now    func() time.Time
+	// fleet applies IMAC requests (imac.go); nil until SetFleet.
+	fleet Fleet
+	opts  Options
+	log   *slog.Logger
+	now   func() time.Time
 }
 
 // NewService builds the service. levels may be nil (no convention ever
@@ -100,12 +102,7 @@ func (s *Service) Create(ctx context.Context, p *auth.Principal, nt NewTicket) (
 	if !ok {
 		return Ticket{}, problem.NotFound("Établissement")
 	}
-	t, err := s.create(ctx, p.User.ID, p.User.Email, estID, nt, "web")
-	if err != nil {
-		return Ticket{}, err
-	}
-	s.notifyCreated(ctx, &t)
-	return t, nil
+	return s.create(ctx, p.User.ID, p.User.Email, estID, nt, "web", nil)
 }
 
 func (s *Service) resolveEstablishment(ctx context.Context, nt NewTicket) (int64, error) {
@@ -161,7 +158,10 @@ func validateNew(nt *NewTicket) error {
 
 // create inserts a ticket with its reference, first events, assignment and
 // clocks, in one transaction.
-func (s *Service) create(ctx context.Context, requesterID int64, requesterEmail string, estID int64, nt NewTicket, source string) (Ticket, error) {
+//
+// then, when not nil, runs last in the ticket's transaction (a quarantined
+// message released as this ticket is marked so with it).
+func (s *Service) create(ctx context.Context, requesterID int64, requesterEmail string, estID int64, nt NewTicket, source string, then func(tx *db.Tx, t *Ticket) error) (Ticket, error) {
 	if nt.RequestTypeID != 0 {
 		// The request type belongs to a service and says what the ticket
 		// is; a form or client mixing them up is told so.
@@ -231,11 +231,22 @@ func (s *Service) create(ctx context.Context, requesterID int64, requesterEmail 
 				}
 			}
 		}
-		return s.refresh(ctx, tx, &t, lv, now)
+		if err := s.refresh(ctx, tx, &t, lv, now); err != nil {
+			return err
+		}
+		// Queued with the ticket: both are committed or neither.
+		if err := s.notifyCreated(ctx, tx, &t); err != nil {
+			return err
+		}
+		if then != nil {
+			return then(tx, &t)
+		}
+		return nil
 	})
 	if err != nil {
 		return Ticket{}, mapFK(err)
 	}
+	s.flushTicket(ctx, t.ID)
 	return t, nil
 }
 
@@ -296,12 +307,11 @@ func (s *Service) List(ctx context.Context, p *auth.Principal, f Filter) (ListRe
 	}
 	f.Offset = max(f.Offset, 0)
 	f.UAI = strings.ToUpper(strings.TrimSpace(f.UAI))
-	// The same tickets as visible, written for the list: the scope as an
-	// uncorrelated IN over the closure and the caller's own tickets as a
-	// separate arm (see Store.list), so a page of a million tickets is read
-	// from the indexes instead of testing every ticket.
-	cond, args := scopeFor(p, auth.PermTicketRead, 0)
-	return s.store.list(ctx, f, cond, args, p.User.ID)
+	// The same tickets as visible, written for the list: the scope as the
+	// set of establishments to read one by one and the caller's own
+	// tickets as a separate arm (see Store.list), so a page of a million
+	// tickets is read from the indexes instead of testing every ticket.
+	return s.store.list(ctx, f, listScopeOf(p, auth.PermTicketRead), p.User.ID)
 }
 
 // AddFollowup adds a message to a ticket. A private note needs the right
@@ -323,21 +333,25 @@ func (s *Service) AddFollowup(ctx context.Context, p *auth.Principal, ref, body 
 		return Followup{}, problem.Forbidden()
 	}
 	f := Followup{AuthorID: p.User.ID, AuthorEmail: p.User.Email, Body: body, Private: private, Source: "web"}
-	if err := s.addFollowup(ctx, &t, &f, "", p.User.ID == t.RequesterID); err != nil {
-		return Followup{}, err
+	notify := func(tx *db.Tx) error {
+		switch {
+		case !private && p.User.ID != t.RequesterID:
+			return s.notifyFollowup(ctx, tx, &t, &f)
+		case p.User.ID == t.RequesterID:
+			return s.notifyHolder(ctx, tx, &t, "Nouveau message du demandeur", "Le demandeur a écrit :\n\n"+f.Body)
+		}
+		return nil
 	}
-	switch {
-	case !private && p.User.ID != t.RequesterID:
-		s.notifyFollowup(ctx, &t, &f)
-	case p.User.ID == t.RequesterID:
-		s.notifyHolder(ctx, &t, "Nouveau message du demandeur", "Le demandeur a écrit :\n\n"+f.Body)
+	if err := s.addFollowup(ctx, &t, &f, "", p.User.ID == t.RequesterID, notify); err != nil {
+		return Followup{}, err
 	}
 	return f, nil
 }
 
 // addFollowup records a follow-up and, when it comes from the requester of
-// a ticket waiting for them, resumes the ticket in the same transaction.
-func (s *Service) addFollowup(ctx context.Context, t *Ticket, f *Followup, messageID string, fromRequester bool) error {
+// a ticket waiting for them, resumes the ticket in the same transaction;
+// notify queues its notifications in that transaction too.
+func (s *Service) addFollowup(ctx context.Context, t *Ticket, f *Followup, messageID string, fromRequester bool, notify func(tx *db.Tx) error) error {
 	f.Body = strings.TrimSpace(f.Body)
 	if f.Body == "" {
 		return problem.Invalid("body_required", "Le message est vide.").Field("body", "Message requis.")
@@ -362,7 +376,10 @@ func (s *Service) addFollowup(ctx context.Context, t *Ticket, f *Followup, messa
 		}
 		// Every change looks at the levels again: a convention amended
 		// since the last change applies from now on.
-		return s.refreshNow(ctx, tx, t, now)
+		if err := s.refreshNow(ctx, tx, t, now); err != nil {
+			return err
+		}
+		return notify(tx)
 	})
 }
 

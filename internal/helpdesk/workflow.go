@@ -67,7 +67,6 @@ func (s *Service) SetStatus(ctx context.Context, p *auth.Principal, ref string, 
 	now := s.now().UTC()
 	var survey string
 	var f *Followup
-	changed := false
 	err = s.mutate(ctx, &t, func(tx *db.Tx) error {
 		reopen := ch.Status == statusReopened || (!t.Status.open() && to.open())
 		if !work {
@@ -96,8 +95,10 @@ func (s *Service) SetStatus(ctx context.Context, p *auth.Principal, ref string, 
 			if err := s.changeStatus(ctx, tx, &t, p.User.ID, to, reason, now); err != nil {
 				return err
 			}
+			if err := s.applyIMAC(ctx, tx, p, &t, now); err != nil {
+				return err
+			}
 		}
-		changed = true
 		if c := strings.TrimSpace(ch.Comment); c != "" {
 			f = &Followup{AuthorID: p.User.ID, AuthorEmail: p.User.Email, Body: c, Source: "web", CreatedAt: now}
 			if err := s.store.addFollowup(ctx, tx, t.ID, f, ""); err != nil {
@@ -110,13 +111,11 @@ func (s *Service) SetStatus(ctx context.Context, p *auth.Principal, ref string, 
 				return err
 			}
 		}
-		return nil
+		// Queued with the change: both are committed or neither.
+		return s.notifyStatus(ctx, tx, &t, p.User.ID, f, survey)
 	})
 	if err != nil {
 		return t, err
-	}
-	if changed {
-		s.notifyStatus(ctx, &t, p.User.ID, f, survey)
 	}
 	return t, nil
 }
@@ -125,8 +124,10 @@ func (s *Service) SetStatus(ctx context.Context, p *auth.Principal, ref string, 
 // row is locked first (a no-op UPDATE takes the row lock on PostgreSQL; on
 // SQLite the transaction already holds the write lock), then read again,
 // so two processes changing one ticket never overwrite each other.
+//
+// The notifications fn queued are delivered right after the commit.
 func (s *Service) mutate(ctx context.Context, t *Ticket, fn func(tx *db.Tx) error) error {
-	return s.db.InTx(ctx, func(tx *db.Tx) error {
+	err := s.db.InTx(ctx, func(tx *db.Tx) error {
 		if _, err := tx.ExecContext(ctx, `UPDATE tickets SET updated_at = updated_at WHERE id = ?`, t.ID); err != nil {
 			return fmt.Errorf("lock ticket %d: %w", t.ID, err)
 		}
@@ -137,6 +138,10 @@ func (s *Service) mutate(ctx context.Context, t *Ticket, fn func(tx *db.Tx) erro
 		*t = fresh
 		return fn(tx)
 	})
+	if err == nil {
+		s.flushTicket(ctx, t.ID)
+	}
+	return err
 }
 
 // requireWork fails unless p may work the ticket.
@@ -263,15 +268,19 @@ func (s *Service) Assign(ctx context.Context, p *auth.Principal, ref string, a A
 			return err
 		}
 		if t.Status == StatusNew && a.TechnicianID != 0 {
-			return s.changeStatus(ctx, tx, &t, p.User.ID, StatusAssigned, "", now)
+			if err := s.changeStatus(ctx, tx, &t, p.User.ID, StatusAssigned, "", now); err != nil {
+				return err
+			}
+		} else if err := s.refreshNow(ctx, tx, &t, now); err != nil {
+			return err
 		}
-		return s.refreshNow(ctx, tx, &t, now)
+		if t.TechnicianID != 0 && t.TechnicianID != p.User.ID {
+			return s.notifyHolder(ctx, tx, &t, "Ticket attribué", "Le ticket vous a été attribué.")
+		}
+		return nil
 	})
 	if err != nil {
 		return t, mapFK(err)
-	}
-	if t.TechnicianID != 0 && t.TechnicianID != p.User.ID {
-		s.notifyHolder(ctx, &t, "Ticket attribué", "Le ticket vous a été attribué.")
 	}
 	return t, nil
 }
@@ -306,12 +315,14 @@ func (s *Service) Escalate(ctx context.Context, p *auth.Principal, ref string, e
 		if !t.Status.open() {
 			return problem.Conflict("ticket_closed", "Un ticket résolu ou clos ne peut pas être escaladé.")
 		}
-		return s.escalate(ctx, tx, &t, p.User.ID, e, now)
+		if err := s.escalate(ctx, tx, &t, p.User.ID, e, now); err != nil {
+			return err
+		}
+		return s.notifyHolder(ctx, tx, &t, "Ticket escaladé au niveau "+t.Level, "Le ticket a été escaladé au niveau "+t.Level+".")
 	})
 	if err != nil {
 		return t, err
 	}
-	s.notifyHolder(ctx, &t, "Ticket escaladé au niveau "+t.Level, "Le ticket a été escaladé au niveau "+t.Level+".")
 	return t, nil
 }
 
