@@ -41,6 +41,15 @@ type AgentHandler struct {
 	svc  *Service
 	opts AgentOptions
 	log  *slog.Logger
+	// compressed holds the constant replies already compressed, built
+	// once: a compressor costs more to set up than the whole reply, and
+	// every inventory gets one of these.
+	compressed map[replyKey][]byte
+}
+
+type replyKey struct {
+	comp compression
+	body string
 }
 
 // NewAgentHandler returns the inventory endpoint.
@@ -48,7 +57,38 @@ func NewAgentHandler(svc *Service, opts AgentOptions) *AgentHandler {
 	if opts.MaxBody <= 0 {
 		opts.MaxBody = DefaultMaxBody
 	}
-	return &AgentHandler{svc: svc, opts: opts, log: svc.log}
+	h := &AgentHandler{svc: svc, opts: opts, log: svc.log, compressed: map[replyKey][]byte{}}
+	for _, body := range []string{xmlReplySend, xmlReplyAccount, jsonContactReply, jsonInventoryReply} {
+		for _, c := range []compression{compZlib, compGzip, compDeflate} {
+			h.compressed[replyKey{c, body}] = compress(c, []byte(body))
+		}
+	}
+	return h
+}
+
+// The GLPI Agent replies: only the inventory task is offered; the agent
+// then sends an "inventory" action within the expiration delay (hours).
+const (
+	jsonContactReply   = `{"expiration":24,"status":"ok","tasks":{"inventory":{"server":"glpi","version":"10.0"}}}`
+	jsonInventoryReply = `{"expiration":24,"status":"ok"}`
+)
+
+// compress encodes body as comp (deflate is answered zlib-wrapped).
+func compress(comp compression, body []byte) []byte {
+	var buf bytes.Buffer
+	switch comp {
+	case compZlib, compDeflate:
+		zw := zlib.NewWriter(&buf)
+		_, _ = zw.Write(body)
+		_ = zw.Close()
+	case compGzip:
+		gw := gzip.NewWriter(&buf)
+		_, _ = gw.Write(body)
+		_ = gw.Close()
+	default:
+		return body
+	}
+	return buf.Bytes()
 }
 
 // compression is how a body is (to be) encoded.
@@ -214,20 +254,16 @@ func looksPlain(b []byte) bool {
 // reply writes body in the compression the agent used, as the OCS
 // protocol expects (the agent detects zlib and gzip by their magic bytes).
 func (h *AgentHandler) reply(w http.ResponseWriter, status int, comp compression, isJSON bool, body []byte) {
-	var buf bytes.Buffer
+	out, ok := h.compressed[replyKey{comp, string(body)}]
+	if !ok {
+		out = compress(comp, body)
+	}
 	switch comp {
 	case compZlib, compDeflate:
-		zw := zlib.NewWriter(&buf)
-		_, _ = zw.Write(body)
-		_ = zw.Close()
 		w.Header().Set("Content-Type", "application/x-compress-zlib")
 	case compGzip:
-		gw := gzip.NewWriter(&buf)
-		_, _ = gw.Write(body)
-		_ = gw.Close()
 		w.Header().Set("Content-Type", "application/x-compress-gzip")
 	default:
-		buf.Write(body)
 		if isJSON {
 			w.Header().Set("Content-Type", "application/json")
 		} else {
@@ -235,7 +271,7 @@ func (h *AgentHandler) reply(w http.ResponseWriter, status int, comp compression
 		}
 	}
 	w.WriteHeader(status)
-	_, _ = w.Write(buf.Bytes())
+	_, _ = w.Write(out)
 }
 
 // fail answers a refused request; the message is French plain text, which
@@ -293,25 +329,21 @@ func (h *AgentHandler) serveJSON(w http.ResponseWriter, r *http.Request, body []
 	if inv.DeviceID == "" {
 		inv.DeviceID = r.Header.Get("GLPI-Agent-ID")
 	}
-	var resp any
+	var resp string
 	switch msg.Action {
 	case "contact":
-		// Only the inventory task is offered; the agent then sends an
-		// "inventory" action within the expiration delay (hours).
-		resp = map[string]any{"status": "ok", "expiration": prologFreq,
-			"tasks": map[string]any{"inventory": map[string]any{"server": "glpi", "version": "10.0"}}}
+		resp = jsonContactReply
 	case "inventory":
 		if err := h.ingest(r.Context(), inv); err != nil {
 			h.fail(w, r, comp, true, err)
 			return
 		}
-		resp = map[string]any{"status": "ok", "expiration": prologFreq}
+		resp = jsonInventoryReply
 	default:
 		h.fail(w, r, comp, true, refuse(http.StatusBadRequest, "Action d'agent non prise en charge : "+msg.Action+".", nil))
 		return
 	}
-	b, _ := json.Marshal(resp)
-	h.reply(w, http.StatusOK, comp, true, b)
+	h.reply(w, http.StatusOK, comp, true, []byte(resp))
 }
 
 func (h *AgentHandler) ingest(ctx context.Context, inv Inventory) error {

@@ -13,11 +13,13 @@ func (h *Handler) apiRoutes(r *web.Router) {
 	r.Handle("GET /api/v1/assets", h.apiList)
 	r.Handle("POST /api/v1/assets", h.apiCreate)
 	r.Handle("GET /api/v1/assets/{id}", h.apiAsset)
+	r.Handle("GET /api/v1/assets/{id}/tickets", h.apiAssetTickets)
 	r.Handle("PUT /api/v1/assets/{id}", h.apiUpdate)
 	r.Handle("POST /api/v1/assets/import", h.apiImport)
 	r.Handle("GET /api/v1/assets/export", h.apiExport)
 	r.Handle("GET /api/v1/establishments/{uai}/software", h.apiSoftware)
 	r.Handle("GET /api/v1/fleet/forecast", h.apiForecast)
+	r.Handle("GET /api/v1/fleet/forecast/export", h.apiForecastExport)
 	r.Handle("GET /api/v1/fleet/ratios", h.apiRatios)
 	r.Handle("GET /api/v1/fleet/warranty-alerts", h.apiWarranty)
 	r.Handle("GET /api/v1/fleet/quarantine", h.apiQuarantine)
@@ -257,4 +259,48 @@ func (h *Handler) apiUpdate(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return web.JSON(w, http.StatusOK, d)
+}
+
+func (h *Handler) apiAssetTickets(w http.ResponseWriter, r *http.Request) error {
+	p, err := web.RequireUser(r)
+	if err != nil {
+		return err
+	}
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return problem.NotFound("Équipement")
+	}
+	items, err := h.svc.AssetTickets(r.Context(), p, id)
+	if err != nil {
+		return err
+	}
+	return web.JSON(w, http.StatusOK, map[string]any{"items": items})
+}
+
+// apiForecastExport downloads the forecast as CSV (default) or XLSX.
+func (h *Handler) apiForecastExport(w http.ResponseWriter, r *http.Request) error {
+	p, err := web.RequireUser(r)
+	if err != nil {
+		return err
+	}
+	format := r.URL.Query().Get("format")
+	if format != "" && format != "csv" && format != "xlsx" {
+		return problem.Invalid("invalid_parameter", "Format inconnu : csv ou xlsx.").Field("format", "csv ou xlsx.")
+	}
+	years, err := intParam(r, "years", 1, 15)
+	if err != nil {
+		return err
+	}
+	res, err := h.svc.Forecast(r.Context(), p, ForecastOptions{Years: years, UAI: strings.ToUpper(strings.TrimSpace(r.URL.Query().Get("establishment")))})
+	if err != nil {
+		return err
+	}
+	if format == "xlsx" {
+		w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+		w.Header().Set("Content-Disposition", `attachment; filename="renouvellement.xlsx"`)
+		return writeForecastXLSX(w, res)
+	}
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", `attachment; filename="renouvellement.csv"`)
+	return writeForecastCSV(w, res)
 }

@@ -2,11 +2,14 @@ package fleet
 
 import (
 	"fmt"
+	"html/template"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
 
+	"socle/internal/helpdesk"
+	"socle/internal/platform/auth"
 	"socle/internal/platform/problem"
 	"socle/internal/platform/web"
 )
@@ -40,7 +43,12 @@ func (h *Handler) Routes(r *web.Router) {
 	}
 	r.Handle("GET /etablissements/{uai}/parc", h.listPage)
 	r.Handle("GET /etablissements/{uai}/logiciels", h.softwarePage)
+	r.Handle("GET /parc/equipements/nouveau", h.newAssetPage)
+	r.Handle("POST /parc/equipements", h.createForm)
 	r.Handle("GET /parc/equipements/{id}", h.assetPage)
+	r.Handle("GET /parc/equipements/{id}/modifier", h.editAssetPage)
+	r.Handle("POST /parc/equipements/{id}", h.updateForm)
+	r.Handle("GET /parc", h.overviewPage)
 	r.Handle("GET /parc/renouvellement", h.forecastPage)
 	r.Handle("GET /parc/quarantaine", h.quarantinePage)
 	h.apiRoutes(r)
@@ -65,11 +73,12 @@ type option struct {
 }
 
 type listView struct {
-	UAI    string
-	Filter Filter
-	Result ListResult
-	Types  []option
-	States []option
+	UAI       string
+	CanManage bool
+	Filter    Filter
+	Result    ListResult
+	Types     []option
+	States    []option
 }
 
 func (h *Handler) listPage(w http.ResponseWriter, r *http.Request) error {
@@ -86,7 +95,7 @@ func (h *Handler) listPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	v := listView{UAI: f.UAI, Filter: f, Result: res,
+	v := listView{UAI: f.UAI, Filter: f, Result: res, CanManage: p.Has(auth.PermFleetManage),
 		Types: []option{{Value: "", Label: "Tous les types"}}, States: []option{{Value: "", Label: "Tous les états"}}}
 	for _, t := range Types {
 		v.Types = append(v.Types, option{string(t), t.Label(), t == f.Type})
@@ -101,6 +110,8 @@ type assetView struct {
 	AssetDetail
 	Price, BookValue string
 	LastInventory    time.Time
+	Tickets          []helpdesk.AssetTicket
+	CanManage        bool
 }
 
 func (h *Handler) assetPage(w http.ResponseWriter, r *http.Request) error {
@@ -116,7 +127,11 @@ func (h *Handler) assetPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	v := assetView{AssetDetail: d, Price: Euros(d.PriceCents), BookValue: Euros(d.BookValueCents)}
+	v := assetView{AssetDetail: d, Price: Euros(d.PriceCents), BookValue: Euros(d.BookValueCents),
+		CanManage: h.svc.CanManage(r.Context(), p, d.EstablishmentID)}
+	if v.Tickets, err = h.svc.AssetTickets(r.Context(), p, id); err != nil {
+		return err
+	}
 	if d.LastInventoryAt != nil {
 		v.LastInventory = *d.LastInventoryAt
 	}
@@ -132,6 +147,7 @@ type forecastView struct {
 	UAI        string
 	Cost       [][]string
 	TotalCosts []string
+	Chart      template.HTML
 }
 
 func (h *Handler) forecastPage(w http.ResponseWriter, r *http.Request) error {
@@ -144,7 +160,7 @@ func (h *Handler) forecastPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	v := forecastView{ForecastResult: res, UAI: uai}
+	v := forecastView{ForecastResult: res, UAI: uai, Chart: forecastChart(res)}
 	for _, row := range res.Rows {
 		var c []string
 		for _, x := range row.CostCents {
@@ -193,4 +209,34 @@ func (h *Handler) softwarePage(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	return h.render.Render(w, r, http.StatusOK, "fleet/software", "Logiciels de l'établissement "+uai, v)
+}
+
+type overviewView struct {
+	Ratios
+	Warranty   []WarrantyAlert
+	Quarantine bool
+	CanManage  bool
+}
+
+// overviewPage is the fleet's home: the equipment ratios of every school in
+// scope (the "état des lieux"), the warranties ending soon, and the way to
+// the renewal forecast.
+func (h *Handler) overviewPage(w http.ResponseWriter, r *http.Request) error {
+	p, err := web.RequireUser(r)
+	if err != nil {
+		return err
+	}
+	if !p.Has(auth.PermFleetRead) {
+		return problem.Forbidden()
+	}
+	ratios, err := h.svc.Ratios(r.Context(), p, "")
+	if err != nil {
+		return err
+	}
+	alerts, err := h.svc.WarrantyAlerts(r.Context(), p, "", 90)
+	if err != nil {
+		return err
+	}
+	v := overviewView{Ratios: ratios, Warranty: alerts, Quarantine: p.Global(auth.PermFleetManage), CanManage: p.Has(auth.PermFleetManage)}
+	return h.render.Render(w, r, http.StatusOK, "fleet/overview", "Parc informatique", v)
 }

@@ -1,14 +1,18 @@
 package fleet
 
 import (
+	"bytes"
 	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/xuri/excelize/v2"
 
 	"socle/internal/platform/auth"
 	"socle/internal/platform/web"
@@ -16,7 +20,7 @@ import (
 )
 
 // server mounts the fleet's routes behind a middleware that logs in as p.
-func (f *fx) server(t *testing.T, p *auth.Principal) http.Handler {
+func (f *fx) server(t testing.TB, p *auth.Principal) http.Handler {
 	t.Helper()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	rd, err := web.NewRenderer(assets.Templates(), log, nil)
@@ -30,7 +34,7 @@ func (f *fx) server(t *testing.T, p *auth.Principal) http.Handler {
 	})
 }
 
-func do(t *testing.T, h http.Handler, method, path, body string) *httptest.ResponseRecorder {
+func do(t testing.TB, h http.Handler, method, path, body string) *httptest.ResponseRecorder {
 	t.Helper()
 	req := httptest.NewRequest(method, path, strings.NewReader(body))
 	if body != "" {
@@ -126,3 +130,112 @@ func TestAPIAndPages(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// The renewal forecast as a chart (server-side SVG with its figures in the
+// text alternative, beside the table) and as CSV and XLSX downloads that
+// carry the same figures.
+func TestForecastChartAndExports(t *testing.T) {
+	f := newFx(t)
+	for _, a := range []Asset{
+		{UAI: uaiA, Type: TypeWorkstation, Name: "PC-OLD", PurchaseDate: "2018-09-01", PriceCents: 70000},    // due 2023: year 1
+		{UAI: uaiA, Type: TypeBoard, Name: "TNI", PurchaseDate: "2021-09-01", PriceCents: 300000},            // due 2028
+		{UAI: uaiB, Type: TypeLaptop, Name: "PORT", PurchaseDate: "2024-01-10", PriceCents: 80000},           // due 2028
+		{UAI: uaiB, Type: TypeLaptop, Name: "PORT-RETIRED", PurchaseDate: "2010-01-10", State: StateRetired}, // not counted
+	} {
+		if _, err := f.svc.Create(f.ctx, f.admin, a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h := f.server(t, &auth.Principal{User: auth.User{ID: 1, Email: "admin@socle.test"}, Grants: []auth.Grant{{Role: auth.RolePlatformAdmin}}})
+	page := do(t, h, "GET", "/parc/renouvellement", "")
+	body := page.Body.String()
+	for _, want := range []string{`<svg class="chart" role="img"`, "<desc id=\"forecast-d\">2026 : 1 équipements, 700,00\u00a0€ ; 2027 : 0 équipements", "2028 : 2 équipements, 3\u202f800,00\u00a0€",
+		"<table", "forecast/export?format=xlsx", "forecast/export?format=csv"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("forecast page lacks %q", want)
+		}
+	}
+	if t.Failed() {
+		t.Logf("page: %s", body)
+	}
+	rec := do(t, h, "GET", "/api/v1/fleet/forecast/export?format=csv", "")
+	csvBody := rec.Body.String()
+	if rec.Code != 200 || !strings.HasPrefix(rec.Header().Get("Content-Type"), "text/csv") ||
+		!strings.Contains(csvBody, "uai;etablissement;equipements_2026;") ||
+		!strings.Contains(csvBody, uaiA+";École des Tilleuls;1;0;1;0;0;700,00;0,00;3000,00;0,00;0,00;0") ||
+		!strings.Contains(csvBody, ";Total;1;0;2;0;0;700,00;0,00;3800,00;0,00;0,00;0") {
+		t.Fatalf("CSV: %d %s", rec.Code, csvBody)
+	}
+	rec = do(t, h, "GET", "/api/v1/fleet/forecast/export?format=xlsx&establishment="+uaiB, "")
+	if rec.Code != 200 || !strings.Contains(rec.Header().Get("Content-Type"), "spreadsheetml") {
+		t.Fatalf("XLSX: %d %s", rec.Code, rec.Header())
+	}
+	x, err := excelize.OpenReader(bytes.NewReader(rec.Body.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := x.GetRows("Renouvellement")
+	if err != nil || len(rows) != 3 {
+		t.Fatalf("XLSX rows %v %v", rows, err)
+	}
+	if rows[1][0] != uaiB || rows[1][4] != "1" || rows[2][1] != "Total" {
+		t.Errorf("XLSX content %v", rows)
+	}
+	if v, err := x.GetCellValue("Renouvellement", "J2", excelize.Options{RawCellValue: true}); err != nil || v != "800" {
+		t.Errorf("XLSX cost 2028 of %s: %q %v, want the number 800", uaiB, v, err)
+	}
+	if rec := do(t, h, "GET", "/api/v1/fleet/forecast/export?format=pdf", ""); rec.Code != 400 {
+		t.Errorf("unknown format: %d", rec.Code)
+	}
+}
+
+// The forms create and edit an asset (location, state, purchase,
+// warranty) and say what is wrong, field by field.
+func TestAssetForms(t *testing.T) {
+	f := newFx(t)
+	tech := f.server(t, &auth.Principal{User: auth.User{ID: 5, Email: "tech@test"}, Grants: []auth.Grant{{Role: auth.RoleTechnician, OrgID: f.schoolA}}})
+	page := do(t, tech, "GET", "/parc/equipements/nouveau?etablissement="+uaiA, "")
+	for _, want := range []string{`<label for="purchase_date">`, `name="warranty_months"`, `value="` + uaiA + `"`, `<label for="state">`} {
+		if page.Code != 200 || !strings.Contains(page.Body.String(), want) {
+			t.Fatalf("new asset form lacks %q (%d)", want, page.Code)
+		}
+	}
+	form := url.Values{"establishment": {uaiA}, "type": {"board"}, "name": {"TNI-12"}, "building": {"B"}, "room": {"12"},
+		"state": {"in-service"}, "assigned_use": {"teachers"}, "purchase_date": {"2020-09-01"}, "supplier": {"UGAP"},
+		"price": {"2 990,50"}, "funding": {"etat"}, "warranty_start": {"2020-09-01"}, "warranty_months": {"60"}, "warranty_supplier": {"Speechi"}}
+	rec := httptestForm(t, tech, "/parc/equipements", form.Encode())
+	if rec.Code != http.StatusSeeOther {
+		t.Fatalf("create form: %d %s", rec.Code, rec.Body)
+	}
+	id, _ := strconv.ParseInt(strings.TrimPrefix(rec.Header().Get("Location"), "/parc/equipements/"), 10, 64)
+	d, err := f.svc.Asset(f.ctx, f.admin, id)
+	if err != nil || d.Type != TypeBoard || d.Room != "12" || d.PriceCents != 299050 || d.Funding != FundingState || d.WarrantyEnd != "2025-09-01" || d.Use != UseTeachers {
+		t.Fatalf("created %+v %v", d, err)
+	}
+	edit := do(t, tech, "GET", "/parc/equipements/"+itoa(id)+"/modifier", "")
+	if edit.Code != 200 || !strings.Contains(edit.Body.String(), `value="2990,50"`) || !strings.Contains(edit.Body.String(), `value="TNI-12"`) {
+		t.Fatalf("edit form: %d", edit.Code)
+	}
+	form.Set("state", "in-repair")
+	form.Set("room", "14")
+	if rec := httptestForm(t, tech, "/parc/equipements/"+itoa(id), form.Encode()); rec.Code != http.StatusSeeOther {
+		t.Fatalf("update form: %d %s", rec.Code, rec.Body)
+	}
+	if d, _ := f.svc.Asset(f.ctx, f.admin, id); d.State != StateRepair || d.Room != "14" || !strings.Contains(d.History[len(d.History)-1].Detail, "14") {
+		t.Fatalf("updated %+v", d)
+	}
+	form.Set("price", "cher")
+	form.Set("purchase_date", "01/09/2020")
+	rec = httptestForm(t, tech, "/parc/equipements/"+itoa(id), form.Encode())
+	if rec.Code != 400 || !strings.Contains(rec.Body.String(), `id="price-err"`) {
+		t.Fatalf("bad price: %d %s", rec.Code, rec.Body)
+	}
+	form.Set("price", "10")
+	rec = httptestForm(t, tech, "/parc/equipements/"+itoa(id), form.Encode())
+	if rec.Code != 400 || !strings.Contains(rec.Body.String(), `id="purchase_date-err"`) || !strings.Contains(rec.Body.String(), `aria-invalid="true"`) {
+		t.Fatalf("bad date: %d %s", rec.Code, rec.Body)
+	}
+	if d, _ := f.svc.Asset(f.ctx, f.admin, id); d.PurchaseDate != "2020-09-01" {
+		t.Fatalf("a refused form changed the asset: %s", d.PurchaseDate)
+	}
+}

@@ -89,7 +89,7 @@ func (s *Service) ImportCSV(ctx context.Context, p *auth.Principal, r io.Reader,
 	rep := csvimport.NewReport("parc", o.File)
 	// Refuse at once a caller who may write no fleet at all; rows for
 	// establishments outside a writer's scope are rejected one by one.
-	if !p.Has(auth.PermCatalogManage) {
+	if !p.Has(auth.PermFleetManage) {
 		return rep, problem.Forbidden()
 	}
 	rd, err := csvimport.NewReader(r, csvimport.Options{})
@@ -130,7 +130,7 @@ func (s *Service) ImportCSV(ctx context.Context, p *auth.Principal, r io.Reader,
 			orgID, seen := orgs[a.UAI]
 			if !seen {
 				id, err := s.store.EstablishmentByUAI(ctx, tx, a.UAI)
-				if err == nil && s.inScope(ctx, p, auth.PermCatalogManage, id) {
+				if err == nil && s.inScope(ctx, p, auth.PermFleetManage, id) {
 					orgID = id
 				}
 				orgs[a.UAI] = orgID

@@ -2,13 +2,17 @@ package fleet
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"socle/internal/platform/auth"
 	"socle/internal/platform/db"
+	"socle/internal/platform/problem"
 )
 
 // defaultUnitPrice is an indicative replacement price per type, in cents,
@@ -63,7 +67,7 @@ type plannedAsset struct {
 }
 
 func (s *Service) plannedAssets(ctx context.Context, p *auth.Principal, uai string) ([]plannedAsset, error) {
-	scope, args := p.ScopeSQL(auth.PermOrgRead, "a.establishment_id")
+	scope, args := p.ScopeSQL(auth.PermFleetRead, "a.establishment_id")
 	q := `SELECT a.establishment_id, e.uai, o.name, a.type, a.assigned_use, a.state, a.purchase_date, a.price_cents
 		FROM assets a JOIN establishments e ON e.org_id = a.establishment_id JOIN organizations o ON o.id = a.establishment_id
 		WHERE ` + scope
@@ -93,6 +97,9 @@ func (s *Service) plannedAssets(ctx context.Context, p *auth.Principal, uai stri
 func (s *Service) Forecast(ctx context.Context, p *auth.Principal, o ForecastOptions) (ForecastResult, error) {
 	if o.Years <= 0 || o.Years > 15 {
 		o.Years = 5
+	}
+	if err := s.checkUAI(ctx, p, o.UAI); err != nil {
+		return ForecastResult{}, err
 	}
 	assets, err := s.plannedAssets(ctx, p, o.UAI)
 	if err != nil {
@@ -198,6 +205,9 @@ type Ratios struct {
 // caller's scope that have at least one asset (a directory of thousands of
 // schools without inventory would only add empty lines).
 func (s *Service) Ratios(ctx context.Context, p *auth.Principal, uai string) (Ratios, error) {
+	if err := s.checkUAI(ctx, p, uai); err != nil {
+		return Ratios{}, err
+	}
 	assets, err := s.plannedAssets(ctx, p, uai)
 	if err != nil {
 		return Ratios{}, err
@@ -321,4 +331,44 @@ func (s *Service) Ratios(ctx context.Context, p *auth.Principal, uai string) (Ra
 	}
 	out.Communes, out.Authorities = flatten(communes), flatten(auths)
 	return out, nil
+}
+
+// Pages write ratios the French way: decimal comma, percentages.
+func frDecimal(f float64) string {
+	return strings.Replace(strconv.FormatFloat(f, 'f', 2, 64), ".", ",", 1)
+}
+
+// PupilsPerDeviceText is PupilsPerDevice for pages ("—" when unknown).
+func (r Ratio) PupilsPerDeviceText() string {
+	if r.PupilsPerDevice == 0 {
+		return "—"
+	}
+	return frDecimal(r.PupilsPerDevice)
+}
+
+// BoardsPerClassText is BoardsPerClass for pages.
+func (r Ratio) BoardsPerClassText() string {
+	if r.Classes == 0 {
+		return "—"
+	}
+	return frDecimal(r.BoardsPerClass)
+}
+
+// OverLifetimePercent is OverLifetimeShare as a percentage.
+func (r Ratio) OverLifetimePercent() string {
+	return strconv.Itoa(int(r.OverLifetimeShare*100+0.5)) + "\u00a0%"
+}
+
+// checkUAI fails with 404 when a filter names an establishment that does
+// not exist or lies outside the caller's fleet scope, rather than
+// answering an empty result that would confirm nothing.
+func (s *Service) checkUAI(ctx context.Context, p *auth.Principal, uai string) error {
+	if uai == "" {
+		return nil
+	}
+	orgID, err := s.store.EstablishmentByUAI(ctx, s.db, uai)
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && !s.inScope(ctx, p, auth.PermFleetRead, orgID)) {
+		return problem.NotFound("Établissement")
+	}
+	return err
 }

@@ -22,6 +22,8 @@ type Service struct {
 	db    *db.DB
 	store *Store
 	log   *slog.Logger
+	// tickets lists the tickets of an asset (imac.go); nil until SetTickets.
+	tickets Tickets
 	// now is the clock, replaced by tests.
 	now func() time.Time
 }
@@ -39,8 +41,12 @@ const MaxPageSize = 200
 
 // ListResult is a page of assets.
 type ListResult struct {
-	Total int     `json:"total"`
-	Items []Asset `json:"items"`
+	// Total is counted up to ListCountCap (RowByRowCountCap for a search
+	// on words too common for the index); TotalCapped says the count
+	// stopped there ("plus de 10 000").
+	Total       int     `json:"total"`
+	TotalCapped bool    `json:"total_capped"`
+	Items       []Asset `json:"items"`
 }
 
 // List returns the assets in the caller's scope matching f.
@@ -52,16 +58,17 @@ func (s *Service) List(ctx context.Context, p *auth.Principal, f Filter) (ListRe
 	f.UAI = strings.ToUpper(strings.TrimSpace(f.UAI))
 	if f.UAI != "" {
 		orgID, err := s.store.EstablishmentByUAI(ctx, s.db, f.UAI)
-		if errors.Is(err, sql.ErrNoRows) || (err == nil && !s.inScope(ctx, p, auth.PermOrgRead, orgID)) {
+		if errors.Is(err, sql.ErrNoRows) || (err == nil && !s.inScope(ctx, p, auth.PermFleetRead, orgID)) {
 			return ListResult{}, problem.NotFound("Établissement")
 		}
 		if err != nil {
 			return ListResult{}, err
 		}
+		f.orgID = orgID
 	}
-	scope, args := p.ScopeSQL(auth.PermOrgRead, "a.establishment_id")
-	total, items, err := s.store.List(ctx, f, scope, args)
-	return ListResult{Total: total, Items: items}, err
+	scope, args := p.ScopeSQL(auth.PermFleetRead, "a.establishment_id")
+	total, capped, items, err := s.store.List(ctx, f, scope, args)
+	return ListResult{Total: total, TotalCapped: capped, Items: items}, err
 }
 
 // AssetDetail is an asset with its history and software.
@@ -76,7 +83,7 @@ type AssetDetail struct {
 
 // Asset returns one asset in the caller's scope.
 func (s *Service) Asset(ctx context.Context, p *auth.Principal, id int64) (AssetDetail, error) {
-	scope, args := p.ScopeSQL(auth.PermOrgRead, "a.establishment_id")
+	scope, args := p.ScopeSQL(auth.PermFleetRead, "a.establishment_id")
 	a, err := s.store.Asset(ctx, s.db, id, scope, args)
 	if errors.Is(err, sql.ErrNoRows) {
 		return AssetDetail{}, problem.NotFound("Équipement")
@@ -95,8 +102,9 @@ func (s *Service) Asset(ctx context.Context, p *auth.Principal, id int64) (Asset
 	return d, err
 }
 
-// Create records an asset entered by hand. Writing needs the catalogue
-// management permission on the establishment until the fleet has its own.
+// Create records an asset entered by hand. Writing needs the fleet
+// management permission on the establishment; a reader of it is refused
+// (403), anyone else is told the establishment does not exist.
 func (s *Service) Create(ctx context.Context, p *auth.Principal, a Asset) (AssetDetail, error) {
 	a.UAI = strings.ToUpper(strings.TrimSpace(a.UAI))
 	if err := validate(&a); err != nil {
@@ -109,8 +117,8 @@ func (s *Service) Create(ctx context.Context, p *auth.Principal, a Asset) (Asset
 	if err != nil {
 		return AssetDetail{}, err
 	}
-	if !s.inScope(ctx, p, auth.PermCatalogManage, orgID) {
-		if s.inScope(ctx, p, auth.PermOrgRead, orgID) {
+	if !s.inScope(ctx, p, auth.PermFleetManage, orgID) {
+		if s.inScope(ctx, p, auth.PermFleetRead, orgID) {
 			return AssetDetail{}, problem.Forbidden()
 		}
 		return AssetDetail{}, problem.Invalid("unknown_establishment", "Établissement inconnu : "+a.UAI+".").Field("establishment", "UAI inconnu.")
@@ -146,13 +154,13 @@ func (s *Service) Update(ctx context.Context, p *auth.Principal, id int64, a Ass
 	if err := validate(&a); err != nil {
 		return AssetDetail{}, err
 	}
-	if !s.inScope(ctx, p, auth.PermCatalogManage, cur.EstablishmentID) {
+	if !s.inScope(ctx, p, auth.PermFleetManage, cur.EstablishmentID) {
 		return AssetDetail{}, problem.Forbidden()
 	}
 	a.EstablishmentID = cur.EstablishmentID
 	if a.UAI != cur.UAI {
 		orgID, err := s.store.EstablishmentByUAI(ctx, s.db, a.UAI)
-		if err != nil || !s.inScope(ctx, p, auth.PermCatalogManage, orgID) {
+		if err != nil || !s.inScope(ctx, p, auth.PermFleetManage, orgID) {
 			return AssetDetail{}, problem.Invalid("unknown_establishment", "Établissement inconnu ou hors de votre périmètre : "+a.UAI+".").Field("establishment", "UAI inconnu.")
 		}
 		a.EstablishmentID = orgID
@@ -364,7 +372,7 @@ func typeFromInventory(inv Inventory) Type {
 func (s *Service) EstablishmentSoftware(ctx context.Context, p *auth.Principal, uai string) ([]SoftwareUse, error) {
 	uai = strings.ToUpper(strings.TrimSpace(uai))
 	orgID, err := s.store.EstablishmentByUAI(ctx, s.db, uai)
-	if errors.Is(err, sql.ErrNoRows) || (err == nil && !s.inScope(ctx, p, auth.PermOrgRead, orgID)) {
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && !s.inScope(ctx, p, auth.PermFleetRead, orgID)) {
 		return nil, problem.NotFound("Établissement")
 	}
 	if err != nil {
@@ -376,7 +384,7 @@ func (s *Service) EstablishmentSoftware(ctx context.Context, p *auth.Principal, 
 // Quarantine lists the inventories waiting for an administrator; only
 // platform-wide administrators see them, since their school is unknown.
 func (s *Service) Quarantine(ctx context.Context, p *auth.Principal) ([]QuarantineEntry, error) {
-	if !p.Global(auth.PermCatalogManage) {
+	if !p.Global(auth.PermFleetManage) {
 		return nil, problem.Forbidden()
 	}
 	return s.store.QuarantineList(ctx, 500)

@@ -28,7 +28,10 @@ func (s *Service) WarrantyAlerts(ctx context.Context, p *auth.Principal, uai str
 	if days <= 0 {
 		days = 90
 	}
-	scope, args := p.ScopeSQL(auth.PermOrgRead, "a.establishment_id")
+	if err := s.checkUAI(ctx, p, uai); err != nil {
+		return nil, err
+	}
+	scope, args := p.ScopeSQL(auth.PermFleetRead, "a.establishment_id")
 	q := `SELECT a.id, e.uai, a.type, a.name, a.serial, a.state, a.warranty_start, a.warranty_months, a.warranty_supplier
 		FROM assets a JOIN establishments e ON e.org_id = a.establishment_id
 		WHERE a.warranty_months > 0 AND a.warranty_start <> '' AND ` + scope
