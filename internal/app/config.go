@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 
+	"socle/internal/ent/space"
+	"socle/internal/ent/sso"
 	"socle/internal/helpdesk"
 )
 
@@ -32,6 +34,12 @@ type Config struct {
 	// authentication of inventory agents.
 	AgentUser     string
 	AgentPassword string
+	// S3, when its endpoint is set, stores the files of the spaces in an
+	// S3-compatible bucket instead of the data directory.
+	S3 space.S3Config
+	// Delegation, when its issuer is set, offers login through an external
+	// OpenID Connect provider (ÉduConnect).
+	Delegation sso.Delegation
 }
 
 // Version is set at build time (-ldflags "-X socle/internal/app.Version=...").
@@ -44,6 +52,13 @@ func (c *Config) BindCommon(fs *flag.FlagSet) {
 	fs.StringVar(&c.DatabaseURL, "database", os.Getenv("SOCLE_DATABASE_URL"), "PostgreSQL URL postgres://...; empty for the embedded SQLite in --data (env SOCLE_DATABASE_URL)")
 	fs.Func("log-level", "debug, info, warn or error (env SOCLE_LOG_LEVEL)", func(s string) error { return c.LogLevel.UnmarshalText([]byte(s)) })
 	fs.StringVar(&c.LogFormat, "log-format", envOr("SOCLE_LOG_FORMAT", "text"), "text or json (env SOCLE_LOG_FORMAT)")
+	fs.StringVar(&c.S3.Endpoint, "s3-endpoint", os.Getenv("SOCLE_S3_ENDPOINT"), "S3-compatible storage for the files of the spaces, e.g. https://s3.example.fr; empty: files in --data (env SOCLE_S3_ENDPOINT)")
+	fs.StringVar(&c.S3.Bucket, "s3-bucket", os.Getenv("SOCLE_S3_BUCKET"), "S3 bucket, created beforehand (env SOCLE_S3_BUCKET)")
+	fs.StringVar(&c.S3.Region, "s3-region", envOr("SOCLE_S3_REGION", "us-east-1"), "S3 region (env SOCLE_S3_REGION)")
+	fs.StringVar(&c.S3.AccessKey, "s3-access-key", os.Getenv("SOCLE_S3_ACCESS_KEY"), "S3 access key (env SOCLE_S3_ACCESS_KEY)")
+	fs.StringVar(&c.S3.Prefix, "s3-prefix", envOr("SOCLE_S3_PREFIX", "space/"), "prefix of the objects in the bucket (env SOCLE_S3_PREFIX)")
+	// The S3 secret comes from the environment only: a flag shows in ps.
+	c.S3.SecretKey = os.Getenv("SOCLE_S3_SECRET_KEY")
 	if v := os.Getenv("SOCLE_LOG_LEVEL"); v != "" {
 		_ = c.LogLevel.UnmarshalText([]byte(v))
 	}
@@ -66,6 +81,12 @@ func (c *Config) BindServe(fs *flag.FlagSet) {
 	fs.StringVar(&c.AgentUser, "agent-user", os.Getenv("SOCLE_AGENT_USER"), "user inventory agents must give (HTTP Basic); empty: agents are not authenticated (env SOCLE_AGENT_USER)")
 	// The agents' password comes from the environment only, like SMTP's.
 	c.AgentPassword = os.Getenv("SOCLE_AGENT_PASSWORD")
+	fs.StringVar(&c.Delegation.Issuer, "educonnect-issuer", os.Getenv("SOCLE_EDUCONNECT_ISSUER"), "issuer URL of the external OpenID Connect provider login can be delegated to (ÉduConnect); empty: none (env SOCLE_EDUCONNECT_ISSUER)")
+	fs.StringVar(&c.Delegation.ClientID, "educonnect-client-id", os.Getenv("SOCLE_EDUCONNECT_CLIENT_ID"), "client id of Socle at that provider; its redirect URI is PUBLIC_URL/connexion/externe/retour (env SOCLE_EDUCONNECT_CLIENT_ID)")
+	fs.StringVar(&c.Delegation.Label, "educonnect-label", envOr("SOCLE_EDUCONNECT_LABEL", "ÉduConnect"), "name of the provider shown to people (env SOCLE_EDUCONNECT_LABEL)")
+	fs.BoolVar(&c.Delegation.LinkByEmail, "educonnect-link-by-email", !envFalse("SOCLE_EDUCONNECT_LINK_BY_EMAIL"), "on a first login, link the identity to the adult account with the same verified e-mail; pupils always need an administrator's link (env SOCLE_EDUCONNECT_LINK_BY_EMAIL)")
+	// The client secret comes from the environment only, like SMTP's.
+	c.Delegation.ClientSecret = os.Getenv("SOCLE_EDUCONNECT_CLIENT_SECRET")
 	fs.StringVar(&c.PublicURL, "public-url", envOr("SOCLE_PUBLIC_URL", ""), "public address for links in e-mails, e.g. https://socle.example.fr (env SOCLE_PUBLIC_URL; default: http://ADDR)")
 }
 

@@ -15,7 +15,10 @@ func (h *Handler) apiRoutes(r *web.Router) {
 
 type nodeList struct {
 	Space *Space `json:"space,omitempty"`
-	Items []Node `json:"items"`
+	// Spaces are all the spaces the caller may open (personal first), given
+	// with the listing of a root folder.
+	Spaces []Space `json:"spaces,omitempty"`
+	Items  []Node  `json:"items"`
 }
 
 func (h *Handler) apiList(w http.ResponseWriter, r *http.Request) error {
@@ -31,7 +34,13 @@ func (h *Handler) apiList(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return web.JSON(w, http.StatusOK, nodeList{Space: &sp, Items: nonNil(items)})
+	out := nodeList{Space: &sp, Items: nonNil(items)}
+	if fid == 0 {
+		if out.Spaces, err = h.svc.Spaces(r.Context(), web.PrincipalFrom(r.Context())); err != nil {
+			return err
+		}
+	}
+	return web.JSON(w, http.StatusOK, out)
 }
 
 func (h *Handler) apiTrash(w http.ResponseWriter, r *http.Request) error {

@@ -13,7 +13,7 @@ import (
 )
 
 // Blobs stores file contents under opaque keys. The local disk is the
-// default; an S3-compatible store can implement the same three calls.
+// default; S3Blobs keeps them in an S3-compatible object store.
 type Blobs interface {
 	// Put streams r under key and returns its size and SHA-256 (hex). A
 	// failed Put leaves nothing behind.
@@ -50,14 +50,23 @@ func NewDiskBlobs(root string) (*DiskBlobs, error) {
 // blobs so that the final rename is atomic.
 func (b *DiskBlobs) TempDir() string { return filepath.Join(b.root, "tmp") }
 
-func (b *DiskBlobs) path(key string) (string, error) {
+// checkKey accepts only the keys NewKey makes, so no key can name a path
+// outside the store.
+func checkKey(key string) error {
 	if len(key) < 8 {
-		return "", fmt.Errorf("invalid storage key %q", key)
+		return fmt.Errorf("invalid storage key %q", key)
 	}
 	for _, c := range key {
 		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'z') {
-			return "", fmt.Errorf("invalid storage key %q", key)
+			return fmt.Errorf("invalid storage key %q", key)
 		}
+	}
+	return nil
+}
+
+func (b *DiskBlobs) path(key string) (string, error) {
+	if err := checkKey(key); err != nil {
+		return "", err
 	}
 	return filepath.Join(b.root, key[:2], key[2:4], key), nil
 }

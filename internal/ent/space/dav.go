@@ -165,9 +165,27 @@ func (d *DAV) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if p == nil {
 		return
 	}
-	sp, err := d.svc.UserSpace(r.Context(), p)
+	ctx := r.Context()
+	// /dav/Classes/<name>/... and /dav/Groupes/<name>/... are the shared
+	// spaces, each served as its own WebDAV tree under its own prefix (and
+	// its own locks, shared by its members); the rest is the personal space,
+	// where "Classes" and "Groupes" are read-only folders listing them.
+	prefix := d.prefix
+	var sp Space
+	var err error
+	segs := strings.SplitN(strings.TrimPrefix(strings.TrimPrefix(r.URL.Path, d.prefix), "/"), "/", 3)
+	if len(segs) >= 2 && segs[1] != "" && (segs[0] == ClassesFolder || segs[0] == GroupsFolder) {
+		sp, err = d.svc.SpaceByFolder(ctx, p, segs[0], segs[1])
+		prefix = d.prefix + "/" + segs[0] + "/" + segs[1]
+	} else {
+		sp, err = d.svc.UserSpace(ctx, p)
+	}
+	if pr, ok := problem.As(err); ok && pr.Status == http.StatusNotFound {
+		d.challenge(w, http.StatusNotFound, "Espace introuvable : vous n'êtes pas membre de cette classe ou de ce groupe.")
+		return
+	}
 	if err != nil {
-		d.log.ErrorContext(r.Context(), "webdav space", "err", err)
+		d.log.ErrorContext(ctx, "webdav space", "err", err)
 		d.challenge(w, http.StatusInternalServerError, "Erreur interne.")
 		return
 	}
@@ -183,7 +201,7 @@ func (d *DAV) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Security-Policy", "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:")
 		w.Header().Set("X-Content-Type-Options", "nosniff")
 	}
-	fsys := &davFS{svc: d.svc, sp: sp}
+	fsys := &davFS{svc: d.svc, sp: sp, p: p}
 	if !checkXMLBody(w, r, fsys) {
 		return
 	}
@@ -192,7 +210,7 @@ func (d *DAV) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		r.Body = fsys.body
 	}
 	h := &webdav.Handler{
-		Prefix:     d.prefix,
+		Prefix:     prefix,
 		FileSystem: fsys,
 		LockSystem: etagLS{memLocks: d.lockSystem(sp.ID), ctx: r.Context(), fs: fsys},
 		Logger: func(r *http.Request, err error) {

@@ -9,10 +9,12 @@ import (
 	"net/http"
 	"os"
 	"path"
+	"slices"
 	"time"
 
 	"golang.org/x/net/webdav"
 
+	"socle/internal/platform/auth"
 	"socle/internal/platform/db"
 	"socle/internal/platform/problem"
 )
@@ -23,7 +25,13 @@ import (
 type davFS struct {
 	svc  *Service
 	sp   Space
+	p    *auth.Principal
 	prob *problem.Error
+	// virt lists the shared spaces shown as read-only folders at the root
+	// of the personal space: "Classes" and "Groupes" to their folder names.
+	// Loaded on first need, once per request.
+	virt       map[string][]string
+	virtLoaded bool
 	// body is the PUT request body: a file written from it is committed
 	// only if the body was read to its end, never half an upload.
 	body *trackedBody
@@ -69,7 +77,50 @@ func (f *davFS) fail(err error) error {
 	return err
 }
 
+// virtualID marks the read-only folders that lead to the shared spaces.
+const virtualID = -1
+
+func (f *davFS) shared(ctx context.Context) (map[string][]string, error) {
+	if f.virtLoaded || f.sp.OwnerKind != OwnerUser || f.p == nil {
+		return f.virt, nil
+	}
+	f.virt = map[string][]string{}
+	for _, k := range []string{ClassesFolder, GroupsFolder} {
+		names, err := f.svc.sharedFolders(ctx, f.p, k)
+		if err != nil {
+			return nil, err
+		}
+		if len(names) > 0 {
+			f.virt[k] = names
+		}
+	}
+	f.virtLoaded = true
+	return f.virt, nil
+}
+
+func virtualNode(name string) Node {
+	return Node{ID: virtualID, IsDir: true, Name: name}
+}
+
 func (f *davFS) resolve(ctx context.Context, name string) (Node, error) {
+	if names := SplitPath(name); len(names) > 0 && f.sp.OwnerKind == OwnerUser &&
+		(names[0] == ClassesFolder || names[0] == GroupsFolder) {
+		virt, err := f.shared(ctx)
+		if err != nil {
+			return Node{}, err
+		}
+		kids, ok := virt[names[0]]
+		switch {
+		case ok && len(names) == 1:
+			return virtualNode(names[0]), nil
+		case ok && len(names) == 2 && slices.Contains(kids, names[1]):
+			// Reached by a depth-1 listing of /dav/Classes/; the space
+			// itself is served under its own prefix.
+			return virtualNode(names[1]), nil
+		case ok:
+			return Node{}, os.ErrNotExist
+		}
+	}
 	n, err := f.svc.Resolve(ctx, f.sp, name)
 	if err != nil {
 		return Node{}, f.fail(err)
@@ -99,6 +150,9 @@ func (f *davFS) Mkdir(ctx context.Context, name string, _ os.FileMode) error {
 	if err != nil {
 		return err
 	}
+	if parent.ID < 0 {
+		return os.ErrPermission
+	}
 	_, err = f.svc.Mkdir(ctx, f.sp, parent.ID, base)
 	return f.fail(err)
 }
@@ -109,7 +163,7 @@ func (f *davFS) RemoveAll(ctx context.Context, name string) error {
 	if err != nil {
 		return err
 	}
-	if n.ID == 0 {
+	if n.ID <= 0 {
 		return os.ErrPermission
 	}
 	return f.fail(f.svc.Trash(ctx, f.sp, n.ID))
@@ -124,6 +178,9 @@ func (f *davFS) Rename(ctx context.Context, oldName, newName string) error {
 	parent, base, err := f.parentOf(ctx, newName)
 	if err != nil {
 		return err
+	}
+	if n.ID < 0 || parent.ID < 0 {
+		return os.ErrPermission
 	}
 	return f.fail(f.svc.Move(ctx, f.sp, n.ID, parent.ID, base))
 }
@@ -163,6 +220,9 @@ func (f *davFS) OpenFile(ctx context.Context, name string, flag int, _ os.FileMo
 	parent, base, err := f.parentOf(ctx, name)
 	if err != nil {
 		return nil, err
+	}
+	if parent.ID < 0 {
+		return nil, os.ErrPermission
 	}
 	if err := ValidateName(base); err != nil {
 		return nil, f.fail(err)
@@ -335,12 +395,8 @@ func (d *davFile) Readdir(count int) ([]fs.FileInfo, error) {
 		return nil, os.ErrInvalid
 	}
 	if !d.dirRead {
-		kids, err := d.fs.svc.List(d.ctx, d.fs.sp, d.node.ID)
-		if err != nil {
-			return nil, d.fs.fail(err)
-		}
-		for _, k := range kids {
-			d.dir = append(d.dir, nodeInfo{k})
+		if err := d.readdir(); err != nil {
+			return nil, err
 		}
 		d.dirRead = true
 	}
@@ -356,6 +412,36 @@ func (d *davFile) Readdir(count int) ([]fs.FileInfo, error) {
 	out := d.dir[:n]
 	d.dir = d.dir[n:]
 	return out, nil
+}
+
+// readdir loads a folder's entries: a real folder's children, plus the
+// folders of the shared spaces at the personal root.
+func (d *davFile) readdir() error {
+	virt, err := d.fs.shared(d.ctx)
+	if err != nil {
+		return err
+	}
+	if d.node.ID == virtualID {
+		for _, name := range virt[d.node.Name] {
+			d.dir = append(d.dir, nodeInfo{virtualNode(name)})
+		}
+		return nil
+	}
+	kids, err := d.fs.svc.List(d.ctx, d.fs.sp, d.node.ID)
+	if err != nil {
+		return d.fs.fail(err)
+	}
+	for _, k := range kids {
+		d.dir = append(d.dir, nodeInfo{k})
+	}
+	if d.node.ID == 0 {
+		for _, k := range []string{ClassesFolder, GroupsFolder} {
+			if len(virt[k]) > 0 {
+				d.dir = append(d.dir, nodeInfo{virtualNode(k)})
+			}
+		}
+	}
+	return nil
 }
 
 func (d *davFile) Stat() (fs.FileInfo, error) {
@@ -374,7 +460,7 @@ func (d *davFile) Stat() (fs.FileInfo, error) {
 // DeadProps implements webdav.DeadPropsHolder.
 func (d *davFile) DeadProps() (map[xml.Name]webdav.Property, error) {
 	out := map[xml.Name]webdav.Property{}
-	if d.node.ID != 0 {
+	if d.node.ID > 0 {
 		props, err := d.fs.svc.store.Props(d.ctx, d.node.ID)
 		if err != nil {
 			return nil, err
@@ -403,7 +489,7 @@ func (d *davFile) Patch(patches []webdav.Proppatch) ([]webdav.Propstat, error) {
 		d.props = append(d.props, patches...)
 		return okPropstat(patches), nil
 	}
-	if d.node.ID == 0 {
+	if d.node.ID <= 0 {
 		st := webdav.Propstat{Status: http.StatusForbidden}
 		for _, pp := range patches {
 			for _, p := range pp.Props {

@@ -14,28 +14,35 @@ import (
 )
 
 type fixture struct {
-	t    *testing.T
-	ctx  context.Context
-	db   *db.DB
-	auth *auth.Service
-	svc  *Service
-	dav  *DAV
-	log  *slog.Logger
+	t     *testing.T
+	ctx   context.Context
+	db    *db.DB
+	auth  *auth.Service
+	svc   *Service
+	dav   *DAV
+	log   *slog.Logger
+	blobs Blobs
 }
 
 const testPassword = "mot-de-passe-solide"
 
 func newFixture(t *testing.T, cfg Config) *fixture {
 	t.Helper()
-	d := dbtest.Open(t, auth.Migrations(), Migrations())
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	blobs, err := NewDiskBlobs(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
+	return newFixtureBlobs(t, cfg, blobs)
+}
+
+// newFixtureBlobs builds the fixture on the given blobs (disk or S3).
+func newFixtureBlobs(t *testing.T, cfg Config, blobs Blobs) *fixture {
+	t.Helper()
+	d := dbtest.Open(t, auth.Migrations(), Migrations())
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	a := auth.NewService(d, auth.DefaultSettings(), log)
 	svc := NewService(d, blobs, cfg, log)
-	return &fixture{t: t, ctx: context.Background(), db: d, auth: a, svc: svc, dav: NewDAV(svc, a, "/dav", log), log: log}
+	return &fixture{t: t, ctx: context.Background(), db: d, auth: a, svc: svc, dav: NewDAV(svc, a, "/dav", log), log: log, blobs: blobs}
 }
 
 // user creates an account with a role and returns its principal and space.

@@ -36,12 +36,40 @@ func (h *Handler) Routes(r *web.Router) {
 	h.apiRoutes(r)
 }
 
+// space is the space a request names: "espace" (pages, query or form) or
+// "space" (API query), absent for the personal space. Membership of a
+// shared space is checked by the service on every request.
 func (h *Handler) space(r *http.Request) (Space, error) {
 	p, err := web.RequireUser(r)
 	if err != nil {
 		return Space{}, err
 	}
-	return h.svc.UserSpace(r.Context(), p)
+	v := r.FormValue("espace")
+	if v == "" {
+		v = r.URL.Query().Get("space")
+	}
+	id, err := strconv.ParseInt(v, 10, 64)
+	if v != "" && (err != nil || id < 0) {
+		return Space{}, errNoSpace
+	}
+	return h.svc.SpaceByID(r.Context(), p, id)
+}
+
+// spaceQuery is the query parameter that keeps a page in its space
+// ("&espace=12"), empty for the personal space.
+func spaceQuery(sp Space) string {
+	if !sp.Shared() {
+		return ""
+	}
+	return "&espace=" + strconv.FormatInt(sp.ID, 10)
+}
+
+// title is the heading of a space's pages.
+func title(sp Space) string {
+	if !sp.Shared() {
+		return "Mes documents"
+	}
+	return "Documents — " + sp.KindLabel() + " " + sp.Name
 }
 
 func pathID(r *http.Request) (int64, error) {
@@ -66,10 +94,12 @@ func folderParam(v string) (int64, error) {
 
 type listView struct {
 	Space   Space
+	Spaces  []Space
 	Folder  Node
 	Items   []Node
 	Percent int
 	Flash   string
+	Title   string
 }
 
 func (h *Handler) page(w http.ResponseWriter, r *http.Request) error {
@@ -89,15 +119,20 @@ func (h *Handler) page(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	v := listView{Space: sp, Folder: folder, Items: items, Flash: r.URL.Query().Get("ok")}
+	spaces, err := h.svc.Spaces(r.Context(), web.PrincipalFrom(r.Context()))
+	if err != nil {
+		return err
+	}
+	v := listView{Space: sp, Spaces: spaces, Folder: folder, Items: items, Flash: r.URL.Query().Get("ok"),
+		Title: title(sp)}
 	if sp.Quota > 0 {
 		v.Percent = int(min(100, sp.Used*100/sp.Quota))
 	}
-	return h.render.Render(w, r, http.StatusOK, "space/documents", "Mes documents", v)
+	return h.render.Render(w, r, http.StatusOK, "space/documents", v.Title, v)
 }
 
-func back(w http.ResponseWriter, r *http.Request, folder int64, flash string) error {
-	u := "/documents?ok=" + url.QueryEscape(flash)
+func back(w http.ResponseWriter, r *http.Request, sp Space, folder int64, flash string) error {
+	u := "/documents?ok=" + url.QueryEscape(flash) + spaceQuery(sp)
 	if folder != 0 {
 		u += "&dossier=" + strconv.FormatInt(folder, 10)
 	}
@@ -129,7 +164,7 @@ func (h *Handler) upload(w http.ResponseWriter, r *http.Request) error {
 	if _, err := h.svc.PutFile(r.Context(), sp, fid, name, f); err != nil {
 		return err
 	}
-	return back(w, r, fid, "Fichier « "+name+" » enregistré.")
+	return back(w, r, sp, fid, "Fichier « "+name+" » enregistré.")
 }
 
 func (h *Handler) mkdir(w http.ResponseWriter, r *http.Request) error {
@@ -145,7 +180,7 @@ func (h *Handler) mkdir(w http.ResponseWriter, r *http.Request) error {
 	if _, err := h.svc.Mkdir(r.Context(), sp, fid, name); err != nil {
 		return err
 	}
-	return back(w, r, fid, "Dossier « "+name+" » créé.")
+	return back(w, r, sp, fid, "Dossier « "+name+" » créé.")
 }
 
 func (h *Handler) download(w http.ResponseWriter, r *http.Request) error {
@@ -192,7 +227,7 @@ func (h *Handler) trash(w http.ResponseWriter, r *http.Request) error {
 	if err := h.svc.Trash(r.Context(), sp, id); err != nil {
 		return err
 	}
-	return back(w, r, n.ParentID, "« "+n.Name+" » placé dans la corbeille.")
+	return back(w, r, sp, n.ParentID, "« "+n.Name+" » placé dans la corbeille.")
 }
 
 func (h *Handler) trashPage(w http.ResponseWriter, r *http.Request) error {
@@ -205,7 +240,7 @@ func (h *Handler) trashPage(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return h.render.Render(w, r, http.StatusOK, "space/trash", "Corbeille", map[string]any{
-		"Space": sp, "Items": items, "Flash": r.URL.Query().Get("ok")})
+		"Space": sp, "Items": items, "Flash": r.URL.Query().Get("ok"), "Title": title(sp)})
 }
 
 func (h *Handler) restore(w http.ResponseWriter, r *http.Request) error {
@@ -221,7 +256,7 @@ func (h *Handler) restore(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return back(w, r, n.ParentID, "« "+n.Name+" » restauré.")
+	return back(w, r, sp, n.ParentID, "« "+n.Name+" » restauré.")
 }
 
 func (h *Handler) purge(w http.ResponseWriter, r *http.Request) error {
@@ -236,7 +271,7 @@ func (h *Handler) purge(w http.ResponseWriter, r *http.Request) error {
 	if err := h.svc.Purge(r.Context(), sp, id); err != nil {
 		return err
 	}
-	http.Redirect(w, r, "/documents/corbeille?ok="+url.QueryEscape("Élément supprimé définitivement."), http.StatusSeeOther)
+	http.Redirect(w, r, "/documents/corbeille?ok="+url.QueryEscape("Élément supprimé définitivement.")+spaceQuery(sp), http.StatusSeeOther)
 	return nil
 }
 

@@ -26,13 +26,23 @@ func TestLitmus(t *testing.T) {
 		}
 		t.Skip("litmus is not installed: apt-get install -y litmus to run the WebDAV compliance suite")
 	}
-	f := newFixture(t, DefaultConfig())
-	f.user("litmus@exemple.fr", auth.RoleTeacher)
+	m := &memberships{of: map[int64][]GroupSpace{}}
+	cfg := DefaultConfig()
+	cfg.Memberships = m
+	f := newFixture(t, cfg)
+	p, _ := f.user("litmus@exemple.fr", auth.RoleTeacher)
 	srv := f.davServer()
+	// The personal root, with no shared space (litmus expects an empty
+	// collection), then a class space below /dav/Classes/.
+	t.Run("personal", func(t *testing.T) { runLitmus(t, bin, srv.URL+"/dav/") })
+	m.set(p.User.ID, GroupSpace{ID: 1, Name: "6e B", Kind: OwnerClass})
+	t.Run("class", func(t *testing.T) { runLitmus(t, bin, srv.URL+"/dav/Classes/6e%20B/") })
+}
 
+func runLitmus(t *testing.T, bin, url string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, "-k", srv.URL+"/dav/", "litmus@exemple.fr", testPassword)
+	cmd := exec.CommandContext(ctx, bin, "-k", url, "litmus@exemple.fr", testPassword)
 	cmd.Env = append(os.Environ(), "TESTS=basic copymove props locks")
 	cmd.Dir = t.TempDir() // litmus writes debug.log in its working directory
 	out, runErr := cmd.CombinedOutput()

@@ -2,10 +2,12 @@
 // folders and files of each person with a quota per profile, a trash with
 // restore, earlier versions of overwritten files, a JSON API, a page "Mes
 // documents" and a WebDAV endpoint. Metadata lives in the database; content
-// lives behind the Blobs interface (local disk today).
+// lives behind the Blobs interface (local disk or S3-compatible storage).
+// Each class and group also has a shared space, open to its members only.
 package space
 
 import (
+	"context"
 	"embed"
 	"io/fs"
 	"net/http"
@@ -37,11 +39,26 @@ type OwnerKind string
 
 const (
 	OwnerUser OwnerKind = "user"
-	// OwnerClass and OwnerGroup are reserved for the shared spaces that come
-	// with the ENT people model.
+	// OwnerClass and OwnerGroup are the shared spaces of a class and of a
+	// group (owner_id: the id of the class or group in the people model).
 	OwnerClass OwnerKind = "class"
 	OwnerGroup OwnerKind = "group"
 )
+
+// GroupSpace is a class or group whose shared space a person may open.
+type GroupSpace struct {
+	ID   int64
+	Name string
+	// Kind is OwnerClass or OwnerGroup; empty means OwnerGroup.
+	Kind OwnerKind
+}
+
+// Memberships says which class and group spaces a person belongs to (the
+// people model, through an adapter the app wires). It is asked on every
+// request, so that a membership that ends closes the space at once.
+type Memberships interface {
+	SpacesOf(ctx context.Context, userID int64) ([]GroupSpace, error)
+}
 
 const (
 	KiB int64 = 1 << 10
@@ -60,6 +77,11 @@ type Config struct {
 	MaxVersions int
 	// TempDir receives WebDAV uploads until they are committed.
 	TempDir string
+	// GroupQuota gives the quota of a class or group space by kind.
+	GroupQuota map[OwnerKind]int64
+	// Memberships gives the class and group spaces of a person; nil: no
+	// shared spaces, only personal ones.
+	Memberships Memberships
 }
 
 // DefaultConfig is the policy unless configured otherwise.
@@ -74,6 +96,7 @@ func DefaultConfig() Config {
 		},
 		DefaultQuota: 2 * GiB,
 		MaxVersions:  10,
+		GroupQuota:   map[OwnerKind]int64{OwnerClass: 5 * GiB, OwnerGroup: 2 * GiB},
 	}
 }
 
@@ -85,6 +108,30 @@ type Space struct {
 	Name      string    `json:"name"`
 	Quota     int64     `json:"quota_bytes"`
 	Used      int64     `json:"used_bytes"`
+	// Folder is where the space appears in WebDAV below /dav/ ("" for the
+	// personal space at its root, "Classes/6e A" for a class).
+	Folder string `json:"folder"`
+	// mayPurge: the caller may delete for good from the trash (in a shared
+	// space, pupils may only trash, so a class's work cannot be destroyed
+	// by one pupil).
+	mayPurge bool
+}
+
+// Shared reports whether the space is a class or group space.
+func (s Space) Shared() bool { return s.OwnerKind == OwnerClass || s.OwnerKind == OwnerGroup }
+
+// MayPurge reports whether the caller may empty this space's trash for good.
+func (s Space) MayPurge() bool { return s.mayPurge }
+
+// KindLabel names the kind of space for people.
+func (s Space) KindLabel() string {
+	switch s.OwnerKind {
+	case OwnerClass:
+		return "Classe"
+	case OwnerGroup:
+		return "Groupe"
+	}
+	return "Personnel"
 }
 
 // Node is a folder or a file.

@@ -84,6 +84,7 @@ func (s *Service) UserSpace(ctx context.Context, p *auth.Principal) (Space, erro
 	if sp.Used, err = s.store.Usage(ctx, s.db, sp.ID); err != nil {
 		return Space{}, fmt.Errorf("usage of space %d: %w", sp.ID, err)
 	}
+	sp.mayPurge = true
 	return sp, nil
 }
 
@@ -173,6 +174,9 @@ func (s *Service) Mkdir(ctx context.Context, sp Space, parentID int64, name stri
 	if err := ValidateName(name); err != nil {
 		return Node{}, err
 	}
+	if reservedAtRoot(sp, parentID, name) {
+		return Node{}, errReservedName
+	}
 	now := s.now()
 	n := Node{SpaceID: sp.ID, ParentID: parentID, Name: name, IsDir: true, ETag: newETag(), CreatedAt: now, UpdatedAt: now}
 	err := s.db.InTx(ctx, func(tx *db.Tx) error {
@@ -213,6 +217,9 @@ func (q *quotaReader) Read(p []byte) (int, error) {
 func (s *Service) PutFile(ctx context.Context, sp Space, parentID int64, name string, r io.Reader) (Node, error) {
 	if err := ValidateName(name); err != nil {
 		return Node{}, err
+	}
+	if reservedAtRoot(sp, parentID, name) {
+		return Node{}, errReservedName
 	}
 	br := bufio.NewReaderSize(r, sniffLen)
 	head, err := br.Peek(sniffLen)
@@ -375,10 +382,10 @@ func (s *Service) freeName(ctx context.Context, q db.Querier, sp Space, parent i
 	cand := name
 	for i := 1; i < 1000; i++ {
 		_, err := s.store.Child(ctx, q, sp.ID, parent, cand)
-		if notFound(err) {
+		if notFound(err) && !reservedAtRoot(sp, parent, cand) {
 			return cand, nil
 		}
-		if err != nil {
+		if err != nil && !notFound(err) {
 			return "", err
 		}
 		suffix := " (restauré)"
@@ -395,6 +402,9 @@ func (s *Service) freeName(ctx context.Context, q db.Querier, sp Space, parent i
 
 // Purge deletes a trash entry for good and frees its space.
 func (s *Service) Purge(ctx context.Context, sp Space, id int64) error {
+	if !sp.mayPurge {
+		return errPurgeDenied
+	}
 	var keys []string
 	err := s.db.InTx(ctx, func(tx *db.Tx) error {
 		n, err := s.store.Node(ctx, tx, sp.ID, id)
@@ -417,6 +427,9 @@ func (s *Service) Purge(ctx context.Context, sp Space, id int64) error {
 func (s *Service) Move(ctx context.Context, sp Space, id, newParent int64, newName string) error {
 	if err := ValidateName(newName); err != nil {
 		return err
+	}
+	if reservedAtRoot(sp, newParent, newName) {
+		return errReservedName
 	}
 	if id == 0 {
 		return problem.Forbidden()

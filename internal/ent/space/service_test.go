@@ -93,11 +93,19 @@ func TestDetectTypeDeniesExecutables(t *testing.T) {
 	}
 }
 
-func TestQuotaPerProfile(t *testing.T) {
+// testConfig is small enough for the quota and versions tests, which run
+// on the disk and on S3 blobs.
+func testConfig() Config {
 	cfg := DefaultConfig()
 	cfg.QuotaByRole[auth.RolePupil] = 1000
 	cfg.QuotaByRole[auth.RoleTeacher] = 5000
-	f := newFixture(t, cfg)
+	cfg.MaxVersions = 2
+	return cfg
+}
+
+func TestQuotaPerProfile(t *testing.T) { testQuotaPerProfile(t, newFixture(t, testConfig())) }
+
+func testQuotaPerProfile(t *testing.T, f *fixture) {
 	_, pupil := f.user("eleve@exemple.fr", auth.RolePupil)
 	_, teacher := f.user("prof@exemple.fr", auth.RoleTeacher)
 	if pupil.Quota != 1000 || teacher.Quota != 5000 {
@@ -128,8 +136,9 @@ func TestQuotaPerProfile(t *testing.T) {
 	f.put(pupil, 0, "c.txt", strings.Repeat("c", 600))
 }
 
-func TestTrashAndRestore(t *testing.T) {
-	f := newFixture(t, DefaultConfig())
+func TestTrashAndRestore(t *testing.T) { testTrashAndRestore(t, newFixture(t, testConfig())) }
+
+func testTrashAndRestore(t *testing.T, f *fixture) {
 	_, sp := f.user("prof@exemple.fr", auth.RoleTeacher)
 	dir, err := f.svc.Mkdir(f.ctx, sp, 0, "Cours")
 	if err != nil {
@@ -182,10 +191,9 @@ func TestTrashAndRestore(t *testing.T) {
 	}
 }
 
-func TestVersions(t *testing.T) {
-	cfg := DefaultConfig()
-	cfg.MaxVersions = 2
-	f := newFixture(t, cfg)
+func TestVersions(t *testing.T) { testVersions(t, newFixture(t, testConfig())) }
+
+func testVersions(t *testing.T, f *fixture) {
 	_, sp := f.user("prof@exemple.fr", auth.RoleTeacher)
 	var n Node
 	for _, c := range []string{"v1", "v2", "v3", "v4"} {
@@ -205,8 +213,8 @@ func TestVersions(t *testing.T) {
 		t.Errorf("older version holds %q, want v2", got)
 	}
 	// Dropped versions freed their blobs: 1 current + 2 versions on disk.
-	if got := countBlobs(t, f); got != 3 {
-		t.Errorf("%d blobs on disk, want 3", got)
+	if got := f.countBlobs(); got != 3 {
+		t.Errorf("%d blobs stored, want 3", got)
 	}
 	cur, err := f.svc.RestoreVersion(f.ctx, sp, n.ID, vs[1].ID)
 	if err != nil {
@@ -221,8 +229,17 @@ func TestVersions(t *testing.T) {
 	}
 }
 
-func countBlobs(t *testing.T, f *fixture) int {
+// countBlobs counts the stored contents, on disk or in the bucket.
+func (f *fixture) countBlobs() int {
+	t := f.t
 	t.Helper()
+	if s3, ok := f.blobs.(*S3Blobs); ok {
+		n, err := s3.Count(f.ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
 	root := filepath.Dir(f.svc.cfg.TempDir)
 	n := 0
 	err := filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {

@@ -58,6 +58,21 @@ func (s *Store) Space(ctx context.Context, q db.Querier, kind OwnerKind, ownerID
 	return sp, nil, err
 }
 
+// SpaceByID returns a space by id (its quota override is not needed by
+// the callers, which load the space again through its owner).
+func (s *Store) SpaceByID(ctx context.Context, id int64) (Space, error) {
+	var sp Space
+	err := s.db.QueryRowContext(ctx, `SELECT id, owner_kind, owner_id, name FROM space_spaces WHERE id = ?`, id).
+		Scan(&sp.ID, &sp.OwnerKind, &sp.OwnerID, &sp.Name)
+	return sp, err
+}
+
+// RenameSpace follows the name of its class or group.
+func (s *Store) RenameSpace(ctx context.Context, id int64, name string) error {
+	_, err := s.db.ExecContext(ctx, `UPDATE space_spaces SET name = ? WHERE id = ?`, name, id)
+	return err
+}
+
 // CreateSpace creates an owner's space, or does nothing when another
 // request created it first.
 func (s *Store) CreateSpace(ctx context.Context, kind OwnerKind, ownerID int64, name string, now time.Time) error {
@@ -250,6 +265,46 @@ func (s *Store) SetProp(ctx context.Context, q db.Querier, nodeID int64, p Prop)
 func (s *Store) RemoveProp(ctx context.Context, q db.Querier, nodeID int64, ns, name string) error {
 	_, err := q.ExecContext(ctx, `DELETE FROM space_props WHERE node_id = ? AND ns = ? AND name = ?`, nodeID, ns, name)
 	return err
+}
+
+// AllNodes lists every node of a space, live or in the trash.
+func (s *Store) AllNodes(ctx context.Context, spaceID int64) ([]Node, error) {
+	return scanNodes(s.db.QueryContext(ctx, `SELECT `+nodeCols+` FROM space_nodes WHERE space_id = ? ORDER BY id`, spaceID))
+}
+
+// SpaceKeys returns the storage keys of every content of a space, current
+// and earlier versions.
+func (s *Store) SpaceKeys(ctx context.Context, q db.Querier, spaceID int64) ([]string, error) {
+	rows, err := q.QueryContext(ctx, `SELECT storage_key FROM space_nodes WHERE space_id = ? AND storage_key <> ''
+		UNION ALL SELECT v.storage_key FROM space_versions v JOIN space_nodes n ON n.id = v.node_id WHERE n.space_id = ?`, spaceID, spaceID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var keys []string
+	for rows.Next() {
+		var k string
+		if err := rows.Scan(&k); err != nil {
+			return nil, err
+		}
+		keys = append(keys, k)
+	}
+	return keys, rows.Err()
+}
+
+// DeleteSpace removes a space and everything in it.
+func (s *Store) DeleteSpace(ctx context.Context, q db.Querier, spaceID int64) error {
+	for _, stmt := range []string{
+		`DELETE FROM space_versions WHERE node_id IN (SELECT id FROM space_nodes WHERE space_id = ?)`,
+		`DELETE FROM space_props WHERE node_id IN (SELECT id FROM space_nodes WHERE space_id = ?)`,
+		`DELETE FROM space_nodes WHERE space_id = ?`,
+		`DELETE FROM space_spaces WHERE id = ?`,
+	} {
+		if _, err := q.ExecContext(ctx, stmt, spaceID); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func notFound(err error) bool { return errors.Is(err, sql.ErrNoRows) }

@@ -33,6 +33,9 @@ type fixture struct {
 	srv     *httptest.Server
 	admin   *auth.Principal
 	pupilID int64
+	// renderer is the pages' renderer; a test that configures delegation
+	// sets its Site.ExternalLogin as the app does.
+	renderer *web.Renderer
 }
 
 func newFixture(t *testing.T) *fixture {
@@ -67,6 +70,7 @@ func newFixtureExempt(t *testing.T, exemptPaths []string) *fixture {
 		t.Fatal(err)
 	}
 	renderer.Site = web.SiteInfo{Name: "Socle"}
+	f.renderer = renderer
 	var handler http.Handler
 	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler.ServeHTTP(w, r) }))
 	t.Cleanup(f.srv.Close)

@@ -33,6 +33,10 @@ func (h *Handler) Routes(r *web.Router) {
 	r.Handle("POST /oidc/token", h.token)
 	r.Handle("GET /oidc/jwks", h.jwks)
 	r.Handle("GET /oidc/userinfo", h.userinfo)
+	r.Handle("GET "+DelegationStartPath, h.delegationStart)
+	r.Handle("GET "+DelegationCallbackPath, h.delegationCallback)
+	r.Handle("GET "+linksPath, h.linksPage)
+	r.Handle("POST "+linksPath, h.linkIdentity)
 	h.apiRoutes(r)
 }
 
@@ -50,6 +54,8 @@ func isTrue(v string) bool { return v == "true" || v == "1" || v == "yes" }
 type errorPage struct {
 	Message string
 	Service string
+	// Delegated: the failure is a login through the external provider.
+	Delegated bool
 }
 
 func (h *Handler) refuse(w http.ResponseWriter, r *http.Request, err error) error {
@@ -120,7 +126,12 @@ func (h *Handler) toLogin(w http.ResponseWriter, r *http.Request, endSession boo
 	q := r.URL.Query()
 	q.Set(freshParam, marker)
 	back := r.URL.Path + "?" + q.Encode()
-	http.Redirect(w, r, "/connexion?retour="+url.QueryEscape(back), http.StatusFound)
+	login := "/connexion?retour=" + url.QueryEscape(back)
+	if h.svc.delegationOn() {
+		// The login page offers the external provider's button.
+		login += "&" + DelegationParam + "=1"
+	}
+	http.Redirect(w, r, login, http.StatusFound)
 	return nil
 }
 

@@ -12,8 +12,9 @@
 // (username "email") instead, deliberately, by the administrator who
 // registers it.
 //
-// Delegating the login itself to an external provider (ÉduConnect, the
-// academic directory) is not part of this package yet.
+// The login itself can be delegated to an external OpenID Connect provider
+// (ÉduConnect, an academic directory): see Delegation for the flow and the
+// rules that link an external identity to a local account.
 package sso
 
 import (
@@ -49,6 +50,9 @@ type Options struct {
 	// UAIs returns the UAI codes of the establishments a person belongs to,
 	// for the "uai" CAS attribute; nil leaves the attribute out.
 	UAIs func(ctx context.Context, p *auth.Principal) ([]string, error)
+	// Delegation, when its issuer is set, lets people log in through an
+	// external OpenID Connect provider such as ÉduConnect.
+	Delegation Delegation
 }
 
 // Lifetimes. CAS recommends that a service ticket live no longer than five

@@ -38,6 +38,7 @@ type Service struct {
 	now    func() time.Time
 	mu     sync.Mutex
 	loaded *keys
+	ext    *external // the delegation provider, once discovered
 }
 
 // NewService builds the service. Keys are read (or generated, at first

@@ -223,3 +223,95 @@ func (s *Store) Token(ctx context.Context, hash string, now time.Time) (accessTo
 		hash, now.UTC()).Scan(&t.ClientID, &t.UserID, &t.Scope, &t.ExpiresAt)
 	return t, err
 }
+
+// CreateDelegationState stores a delegated login in flight and drops the
+// expired ones.
+func (s *Store) CreateDelegationState(ctx context.Context, hash, verifier, nonce, returnTo string, expires, now time.Time) error {
+	if _, err := s.db.ExecContext(ctx, `DELETE FROM sso_delegation_states WHERE expires_at <= ?`, now); err != nil {
+		return fmt.Errorf("purge delegation states: %w", err)
+	}
+	_, err := s.db.ExecContext(ctx, `INSERT INTO sso_delegation_states (state_hash, verifier, nonce, return_to, expires_at) VALUES (?, ?, ?, ?, ?)`,
+		hash, verifier, nonce, returnTo, expires)
+	return err
+}
+
+// TakeDelegationState deletes a live state and returns it, in one
+// statement so that a state serves once across processes.
+func (s *Store) TakeDelegationState(ctx context.Context, hash string, now time.Time) (verifier, nonce, returnTo string, err error) {
+	err = s.db.QueryRowContext(ctx, `DELETE FROM sso_delegation_states WHERE state_hash = ? AND expires_at > ?
+		RETURNING verifier, nonce, return_to`, hash, now).Scan(&verifier, &nonce, &returnTo)
+	return verifier, nonce, returnTo, err
+}
+
+// LinkedUser returns the account an external identity is linked to.
+func (s *Store) LinkedUser(ctx context.Context, issuer, subject string) (int64, error) {
+	var uid int64
+	err := s.db.QueryRowContext(ctx, `SELECT user_id FROM sso_linked_identities WHERE issuer = ? AND subject = ?`, issuer, subject).Scan(&uid)
+	return uid, err
+}
+
+// CreateLink links an external identity; it fails when the identity, or
+// the account for this issuer, is already linked.
+func (s *Store) CreateLink(ctx context.Context, issuer, subject string, userID int64, by string, now time.Time) error {
+	_, err := s.db.ExecContext(ctx, `INSERT INTO sso_linked_identities (issuer, subject, user_id, linked_by, created_at, last_login_at)
+		VALUES (?, ?, ?, ?, ?, ?)`, issuer, subject, userID, by, now, nullTime(by == LinkedByEmail, now))
+	return err
+}
+
+func nullTime(set bool, t time.Time) sql.NullTime { return sql.NullTime{Time: t, Valid: set} }
+
+// TouchLink records a login through a linked identity.
+func (s *Store) TouchLink(ctx context.Context, issuer, subject string, now time.Time) error {
+	_, err := s.db.ExecContext(ctx, `UPDATE sso_linked_identities SET last_login_at = ? WHERE issuer = ? AND subject = ?`, now, issuer, subject)
+	return err
+}
+
+// DeleteLinks removes the external identities of an account.
+func (s *Store) DeleteLinks(ctx context.Context, userID int64) error {
+	_, err := s.db.ExecContext(ctx, `DELETE FROM sso_linked_identities WHERE user_id = ?`, userID)
+	return err
+}
+
+// LinkedIdentity is an external identity linked to an account.
+type LinkedIdentity struct {
+	Issuer   string
+	Subject  string
+	LinkedBy string
+}
+
+// Links lists an account's external identities.
+func (s *Store) Links(ctx context.Context, userID int64) ([]LinkedIdentity, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT issuer, subject, linked_by FROM sso_linked_identities WHERE user_id = ? ORDER BY issuer`, userID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []LinkedIdentity
+	for rows.Next() {
+		var l LinkedIdentity
+		if err := rows.Scan(&l.Issuer, &l.Subject, &l.LinkedBy); err != nil {
+			return nil, err
+		}
+		out = append(out, l)
+	}
+	return out, rows.Err()
+}
+
+// RecentLinks lists an issuer's latest links with the accounts' e-mails.
+func (s *Store) RecentLinks(ctx context.Context, issuer string, limit int) ([]IdentityLink, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT u.email, l.subject, l.linked_by, l.created_at FROM sso_linked_identities l
+		JOIN users u ON u.id = l.user_id WHERE l.issuer = ? ORDER BY l.created_at DESC, l.subject LIMIT ?`, issuer, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []IdentityLink
+	for rows.Next() {
+		var l IdentityLink
+		if err := rows.Scan(&l.Email, &l.Subject, &l.LinkedBy, &l.Created); err != nil {
+			return nil, err
+		}
+		out = append(out, l)
+	}
+	return out, rows.Err()
+}
