@@ -14,6 +14,7 @@ import (
 	"golang.org/x/term"
 
 	"socle/internal/app"
+	"socle/internal/ent/people"
 	"socle/internal/platform/auth"
 	"socle/internal/platform/csvimport"
 	"socle/internal/territory"
@@ -26,6 +27,8 @@ Jeux de données (fichiers CSV de data.education.gouv.fr) :
   effectifs       effectifs des écoles, des collèges ou du second degré
   calendrier      calendrier scolaire national
   carte-scolaire  carte scolaire des collèges publics
+  feed            alimentation de l'ENT d'un établissement : --uai UAI [--year 2025-2026]
+                  (élèves, parents, enseignants, personnels ; format dans internal/ent/people)
 
 Par défaut l'import est tout ou rien : une seule ligne invalide et rien n'est
 écrit. --skip-invalid écrit les lignes valides et signale les autres.
@@ -36,6 +39,9 @@ func importCmd(ctx context.Context, args []string) error {
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
 		fmt.Fprint(os.Stderr, importUsage)
 		return exitError{2}
+	}
+	if args[0] == "feed" {
+		return feedImport(ctx, args[1:])
 	}
 	kind := territory.ImportKind(args[0])
 	var cfg app.Config
@@ -145,4 +151,63 @@ func (p *progressBar) done() {
 	if !p.last.IsZero() {
 		fmt.Fprint(p.w, "\r\033[K")
 	}
+}
+
+// feedImport runs the ENT feed of one establishment: the file is the whole
+// establishment for the school year (see internal/ent/people).
+func feedImport(ctx context.Context, args []string) error {
+	var cfg app.Config
+	fs := flag.NewFlagSet("import feed", flag.ContinueOnError)
+	cfg.BindCommon(fs)
+	uai := fs.String("uai", "", "UAI de l'établissement alimenté")
+	year := fs.String("year", "", "année scolaire des classes (l'année en cours par défaut)")
+	skip := fs.Bool("skip-invalid", false, "écrire les lignes valides malgré les lignes rejetées")
+	asJSON := fs.Bool("json", false, "afficher le rapport en JSON")
+	fs.Usage = func() { fmt.Fprint(os.Stderr, importUsage) }
+	var files []string
+	rest := args
+	for {
+		if err := fs.Parse(rest); err != nil {
+			return exitError{2}
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		files = append(files, fs.Arg(0))
+		rest = fs.Args()[1:]
+	}
+	if len(files) != 1 || *uai == "" {
+		fmt.Fprint(os.Stderr, importUsage)
+		return exitError{2}
+	}
+	f, err := os.Open(files[0])
+	if err != nil {
+		return fmt.Errorf("ouvrir %s : %w", files[0], err)
+	}
+	defer f.Close()
+	a, err := app.Open(ctx, cfg, cfg.Logger())
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	report, err := a.People.Feed(ctx, auth.System(), *uai, f, people.FeedOptions{SchoolYear: *year, SkipInvalid: *skip, Filename: filepath.Base(files[0])})
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		enc := json.NewEncoder(os.Stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(report); err != nil {
+			return err
+		}
+	} else {
+		printReport(os.Stdout, report)
+		if report.Deleted > 0 {
+			fmt.Fprintf(os.Stdout, "%d personne(s) retirée(s) de l'établissement.\n", report.Deleted)
+		}
+	}
+	if len(report.Rejected) > 0 {
+		return exitError{1}
+	}
+	return nil
 }
