@@ -24,6 +24,11 @@ type Renderer struct {
 	log   *slog.Logger
 	// Site is shown in every page (demo mode banner, version).
 	Site SiteInfo
+	// Badges, when set, gives the counts the layout shows beside its
+	// links for a logged-in person (unread notifications, ...). The app
+	// sets it, so the platform knows no domain; an error only loses the
+	// badges, never the page.
+	Badges func(r *http.Request, p *auth.Principal) (map[string]int, error)
 }
 
 // SiteInfo is what every page knows of the running instance.
@@ -33,6 +38,9 @@ type SiteInfo struct {
 	Demo    bool
 	// DemoAccounts are listed on the login page in demo mode only.
 	DemoAccounts []DemoAccount
+	// ExternalLogin, when set, is the name of the identity provider the
+	// login page offers beside the password form (ÉduConnect).
+	ExternalLogin string
 }
 
 // DemoAccount is a login listed on the demo login page.
@@ -48,6 +56,8 @@ type View struct {
 	Query     url.Values
 	Flash     string
 	Data      any
+	// Badges are the layout's per-person counts, by name.
+	Badges map[string]int
 }
 
 // NewRenderer parses the templates of fsys.
@@ -91,6 +101,13 @@ func (rd *Renderer) Render(w http.ResponseWriter, r *http.Request, status int, p
 	}
 	v := View{Title: title, Principal: PrincipalFrom(r.Context()), CSRF: CSRFToken(r.Context()), Site: rd.Site,
 		Path: r.URL.Path, Query: r.URL.Query(), Data: data}
+	if rd.Badges != nil && !v.Principal.IsAnonymous() {
+		b, err := rd.Badges(r, v.Principal)
+		if err != nil {
+			rd.log.Warn("layout badges", "err", err)
+		}
+		v.Badges = b
+	}
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, "layout", v); err != nil {
 		return fmt.Errorf("render %s: %w", page, err)
