@@ -66,8 +66,16 @@ func serveCmd(ctx context.Context, args []string) error {
 		log.Info("receiving mail", "addr", cfg.MailListen)
 	}
 	a.Collab.Start(ctx)
+	// The notification mailer and the deletions due after their grace
+	// period run only in the server, not in one-shot commands.
+	a.Notify.Start()
+	defer a.Notify.Close()
+	a.Privacy.Start()
+	defer a.Privacy.Close()
 	go cleanup(ctx, a)
 	go checkClocks(ctx, a)
+	// Notification mails that failed are retried from the outbox.
+	go a.Helpdesk.RunOutbox(ctx, 15*time.Second)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
@@ -84,13 +92,25 @@ func serveCmd(ctx context.Context, args []string) error {
 	return nil
 }
 
-// cleanup removes expired sessions and tokens every hour.
+// cleanup removes expired sessions and tokens, deletes the people
+// suspended from the feed past their grace period, and measures the
+// computed indicators, every hour.
 func cleanup(ctx context.Context, a *app.App) {
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
 	for {
 		if err := a.Auth.Cleanup(ctx); err != nil && ctx.Err() == nil {
 			a.Log.Warn("session cleanup failed", "err", err)
+		}
+		if n, err := a.People.PurgeSuspended(ctx); err != nil && ctx.Err() == nil {
+			a.Log.Warn("purge of suspended people failed", "err", err)
+		} else if n > 0 {
+			a.Log.Info("suspended people deleted past their grace period", "count", n)
+		}
+		// Computed indicators are measured for their current period; a
+		// value is recorded only when it changed, so history stays readable.
+		if _, err := a.Governance.RefreshSystem(ctx); err != nil && ctx.Err() == nil {
+			a.Log.Warn("indicator refresh failed", "err", err)
 		}
 		select {
 		case <-ctx.Done():

@@ -16,10 +16,16 @@ import (
 	"socle/internal/catalog"
 	"socle/internal/demo"
 	"socle/internal/ent/collab"
+	"socle/internal/ent/notify"
+	"socle/internal/ent/people"
+	"socle/internal/ent/privacy"
 	"socle/internal/ent/space"
 	"socle/internal/ent/sso"
 	"socle/internal/fleet"
+	"socle/internal/governance"
 	"socle/internal/helpdesk"
+	"socle/internal/planning"
+	"socle/internal/planning/fleetlink"
 	"socle/internal/platform/auth"
 	"socle/internal/platform/db"
 	"socle/internal/platform/web"
@@ -33,10 +39,14 @@ func Migrations() []db.MigrationSet {
 	return []db.MigrationSet{
 		auth.Migrations(), territory.Migrations(), catalog.Migrations(), helpdesk.Migrations(),
 		collab.Migrations(), sso.Migrations(), space.Migrations(), fleet.Migrations(),
+		people.Migrations(),
 		// wire:people migrations
+		notify.Migrations(), privacy.Migrations(),
 		// wire:notify migrations
 		// wire:production migrations
+		planning.Migrations(),
 		// wire:planning migrations
+		governance.Migrations(),
 		// wire:governance migrations
 	}
 }
@@ -54,10 +64,18 @@ type App struct {
 	SSO       *sso.Service
 	Space     *space.Service
 	Fleet     *fleet.Service
+	People    *people.Service
 	// wire:people field
+	Notify  *notify.Service
+	Privacy *privacy.Service
 	// wire:notify field
 	// wire:production field
+	Planning *planning.Service
 	// wire:planning field
+	Governance *governance.Service
+	// Audience counts the ENT's page views (pseudonymized); its Middleware
+	// belongs inside the session middleware, around the router.
+	Audience *governance.Recorder
 	// wire:governance field
 	Registry *prometheus.Registry
 	Renderer *web.Renderer
@@ -100,19 +118,65 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		copts.ListenerURL = cfg.DatabaseURL
 	}
 	a.Collab = collab.NewServer(d, a.Auth, authorizeCollab, log, copts)
-	// Personal files live in the data directory, which backups cover.
-	blobs, err := space.NewDiskBlobs(filepath.Join(cfg.DataDir, "space"))
+	// Personal files live in the data directory, which backups cover, or
+	// in S3-compatible storage shared by several processes when configured.
+	blobs, err := space.OpenBlobs(ctx, cfg.S3, filepath.Join(cfg.DataDir, "space"))
 	if err != nil {
 		d.Close()
 		return nil, err
 	}
-	a.Space = space.NewService(d, blobs, space.DefaultConfig(), log)
+	spaceCfg := space.DefaultConfig()
+	// Class and group spaces follow the directory's memberships.
+	spaceCfg.Memberships = spaceMembers{a}
+	a.Space = space.NewService(d, blobs, spaceCfg, log)
 	a.Fleet = fleet.NewService(d, log)
-	a.SSO = sso.NewService(d, a.Auth, log, sso.Options{Issuer: strings.TrimSuffix(publicURL, "/"), UAIs: a.establishmentUAIs})
+	// IMAC: solving a request changes the fleet; an asset lists its tickets.
+	a.Helpdesk.SetFleet(a.Fleet)
+	a.Fleet.SetTickets(a.Helpdesk)
+	a.SSO = sso.NewService(d, a.Auth, log, sso.Options{Issuer: strings.TrimSuffix(publicURL, "/"), UAIs: a.establishmentUAIs, Delegation: cfg.Delegation})
+	// Suspended people are deleted past the grace period only once a
+	// Deleter that exports their data first is wired (SetDeleter).
+	a.People = people.NewService(d, a.Auth, log, people.Options{})
 	// wire:people service
+	// Notifications mail through the helpdesk's SMTP settings. Their
+	// outbox worker and the due deletions run only in serve (Start/Close),
+	// not in one-shot commands.
+	a.Notify = notify.NewService(d, notify.Options{Mail: notify.MailConfig(cfg.Mail), BaseURL: publicURL}, log)
+	for _, t := range []notify.Type{
+		{Key: "share", Label: "Partage avec moi", Default: notify.Immediate},
+		{Key: "assignment", Label: "Nouveau travail à faire", Default: notify.Immediate},
+		{Key: "comment", Label: "Nouveau commentaire", Default: notify.Daily},
+		// The helpdesk already mails the requester: the timeline only.
+		{Key: "ticket", Label: "Suivi de mes demandes d'assistance", Default: notify.Never},
+	} {
+		a.Notify.Declare(t)
+	}
+	// Archives made before a deletion stay in the data directory, which
+	// backups cover.
+	a.Privacy = privacy.NewService(d, privacy.Options{ArchiveDir: filepath.Join(cfg.DataDir, "privacy", "archives"),
+		Guardians: a.People, Establishments: a.People}, log)
+	// The account goes last: the other contributors still find the person.
+	a.Privacy.Register(a.Space)
+	a.Privacy.Register(a.People)
+	a.Privacy.Register(a.Notify)
+	a.Privacy.Register(privacy.NewAccountContributor(d))
+	// People who left every school are deleted past the grace period
+	// through the data-protection service, which exports their data first;
+	// reads of a pupil's record are logged there.
+	a.People.SetDeleter(a.Privacy)
+	a.People.SetAccessLogger(a.Privacy)
 	// wire:notify service
 	// wire:production service
+	// The plan reads the territory and the fleet through its own
+	// interfaces; fleetlink also records completed deployments in the fleet.
+	link := fleetlink.New(a.Fleet)
+	a.Planning = planning.NewService(d, a.Territory, link, log, planning.Options{Updater: link})
 	// wire:planning service
+	gopts := governanceOptions(d)
+	gopts.Sources = append(gopts.Sources, planningSources(a.Planning)...)
+	gopts.Plan = planProgress{a.Planning}
+	a.Governance = governance.NewService(d, a.Auth, log, gopts)
+	a.Audience = a.Governance.Recorder()
 	// wire:governance service
 	return a, nil
 }
@@ -121,6 +185,27 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 func (a *App) Close() error {
 	a.Collab.Close()
 	return a.DB.Close()
+}
+
+// spaceMembers gives the personal space the class and group spaces of a
+// person from the directory. It reads a.People at call time: the space is
+// built before the directory.
+type spaceMembers struct{ a *App }
+
+func (m spaceMembers) SpacesOf(ctx context.Context, userID int64) ([]space.GroupSpace, error) {
+	gs, err := m.a.People.GroupsOfUser(ctx, userID)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]space.GroupSpace, 0, len(gs))
+	for _, g := range gs {
+		kind := space.OwnerGroup
+		if g.Kind == "class" {
+			kind = space.OwnerClass
+		}
+		out = append(out, space.GroupSpace{ID: g.ID, Name: g.Name, Kind: kind})
+	}
+	return out, nil
 }
 
 // establishmentUAIs lists the establishments a person's roles name, for
@@ -158,11 +243,15 @@ func authorizeCollab(_ context.Context, p *auth.Principal, _ string) (collab.Acc
 // SeedDemo creates the demo territory when the database is empty.
 func (a *App) SeedDemo(ctx context.Context) (demo.Info, bool, error) {
 	opts := []demo.Option{demo.WithCatalog(a.Catalog), demo.WithHelpdesk(a.Helpdesk)}
+	opts = append(opts, demo.WithFleet(a.Fleet))
 	// wire:fleet demo
+	opts = append(opts, demo.WithPeople(a.People))
 	// wire:people demo
 	// wire:notify demo
 	// wire:production demo
+	opts = append(opts, demo.WithPlanning(a.Planning))
 	// wire:planning demo
+	opts = append(opts, demo.WithGovernance(a.Governance))
 	// wire:governance demo
 	return demo.Seed(ctx, a.DB, a.Auth, a.Territory, a.Log, opts...)
 }
@@ -173,11 +262,15 @@ func (a *App) Handler() (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	renderer.Site = web.SiteInfo{Name: "Socle", Version: Version, Demo: a.Config.Demo}
+	renderer.Site = web.SiteInfo{Name: "Socle", Version: Version, Demo: a.Config.Demo, ExternalLogin: a.SSO.DelegationLabel()}
 	if a.Config.Demo {
 		for _, acc := range demo.Accounts() {
 			renderer.Site.DemoAccounts = append(renderer.Site.DemoAccounts, web.DemoAccount{Email: acc.Email, Password: acc.Password, Role: acc.Role, Scope: acc.Scope})
 		}
+	}
+	renderer.Badges = func(r *http.Request, p *auth.Principal) (map[string]int, error) {
+		n, err := a.Notify.Unread(r.Context(), p)
+		return map[string]int{"notifications": n}, err
 	}
 	a.Renderer = renderer
 	a.Registry = prometheus.NewRegistry()
@@ -221,10 +314,15 @@ func (a *App) Handler() (http.Handler, error) {
 	sso.NewHandler(a.SSO, renderer).Routes(router)
 	space.NewHandler(a.Space, renderer).Routes(router)
 	fleet.NewHandler(a.Fleet, renderer, fleet.AgentOptions{BasicUser: a.Config.AgentUser, BasicPassword: a.Config.AgentPassword}).Routes(router)
+	people.NewHandler(a.People, renderer).Routes(router)
 	// wire:people routes
+	notify.NewHandler(a.Notify, renderer).Routes(router)
+	privacy.NewHandler(a.Privacy, renderer).Routes(router)
 	// wire:notify routes
 	// wire:production routes
+	planning.NewHandler(a.Planning, renderer).Routes(router)
 	// wire:planning routes
+	governance.NewHandler(a.Governance, renderer).Routes(router)
 	// wire:governance routes
 
 	observe := []web.Middleware{web.Instrument(a.Log, metrics), web.Recover(a.Log, router), web.SecurityHeaders,
@@ -233,7 +331,9 @@ func (a *App) Handler() (http.Handler, error) {
 	// WebDAV clients authenticate every request with HTTP Basic and send no
 	// CSRF token: /dav/ sits beside the session middleware, not behind it.
 	root.Handle("/dav/", web.Chain(space.NewDAV(a.Space, a.Auth, "/dav", a.Log), observe...))
-	root.Handle("/", web.Chain(router, append(observe, sessions.Middleware)...))
+	// The ENT audience counts page views once the session says who is
+	// there (pseudonymized, aggregated by day).
+	root.Handle("/", web.Chain(router, append(observe, sessions.Middleware, a.Audience.Middleware)...))
 	return root, nil
 }
 

@@ -8,10 +8,15 @@ import (
 	"slices"
 
 	"socle/internal/catalog"
+	"socle/internal/ent/notify"
+	"socle/internal/ent/people"
+	"socle/internal/ent/privacy"
 	"socle/internal/ent/space"
 	"socle/internal/ent/sso"
 	"socle/internal/fleet"
+	"socle/internal/governance"
 	"socle/internal/helpdesk"
+	"socle/internal/planning"
 	assets "socle/web"
 )
 
@@ -30,10 +35,16 @@ func apiFragments() []apiFragment {
 		{"sso", sso.OpenAPI()},
 		{"space", space.OpenAPI()},
 		{"fleet", fleet.OpenAPI()},
+		{"helpdesk-imac", helpdesk.IMACOpenAPI()},
+		{"people", people.OpenAPI()},
 		// wire:people openapi
+		{"notify", notify.OpenAPI()},
+		{"privacy", privacy.OpenAPI()},
 		// wire:notify openapi
 		// wire:production openapi
+		{"planning", planning.OpenAPI()},
 		// wire:planning openapi
+		{"governance", governance.OpenAPI()},
 		// wire:governance openapi
 	}
 }
@@ -60,7 +71,8 @@ func OpenAPIDocument() ([]byte, error) {
 	}
 	for _, f := range apiFragments() {
 		var frag struct {
-			Paths      map[string]any `json:"paths"`
+			Tags       []map[string]any `json:"tags"`
+			Paths      map[string]any   `json:"paths"`
 			Components struct {
 				Schemas map[string]any `json:"schemas"`
 			} `json:"components"`
@@ -68,6 +80,15 @@ func OpenAPIDocument() ([]byte, error) {
 		if err := decodeJSON(f.doc, &frag); err != nil {
 			return nil, fmt.Errorf("openapi fragment of %s: %w", f.name, err)
 		}
+		// A domain declares the tags its operations use; a tag declared
+		// twice (by the base or another domain) is kept once.
+		tags, _ := doc["tags"].([]any)
+		for _, tg := range frag.Tags {
+			if !slices.ContainsFunc(tags, func(x any) bool { m, _ := x.(map[string]any); return m["name"] == tg["name"] }) {
+				tags = append(tags, tg)
+			}
+		}
+		doc["tags"] = tags
 		for p, item := range frag.Paths {
 			if _, dup := paths[p]; dup {
 				return nil, fmt.Errorf("openapi fragment of %s: path %s is documented twice", f.name, p)

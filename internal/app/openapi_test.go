@@ -393,6 +393,9 @@ func TestOpenAPIDocumentsEveryRoute(t *testing.T) {
 	}
 	for _, r := range documented {
 		op, _, _ := d.operation(r.Method, r.Path)
+		if len(asSlice(op["tags"])) == 0 {
+			t.Errorf("%s: no tag (declare one in the domain's fragment)", r)
+		}
 		for _, tg := range asSlice(op["tags"]) {
 			if !tags[tg.(string)] {
 				t.Errorf("%s: tag %q is not declared in the document's tags", r, tg)
