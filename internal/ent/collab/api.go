@@ -54,6 +54,11 @@ func (s *Server) Read(ctx context.Context, docID string, fn func(d *yjs.Doc) err
 	if r.gone {
 		return errGone
 	}
+	// What fn reads may be exported or indexed: only committed content.
+	if err := r.quiesceLocked(); err != nil {
+		return err
+	}
+	defer r.unquiesceLocked()
 	return fn(r.doc)
 }
 
@@ -86,14 +91,14 @@ func (s *Server) applyOnce(ctx context.Context, docID string, fn func(d *yjs.Doc
 	defer s.release(r)
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.gone {
-		return errGone
+	if err := r.waitUnheldLocked(); err != nil {
+		return err
 	}
 	update, ferr := r.doc.Transact(func(tx *yjs.Tx) error { return fn(r.doc, tx) })
 	if update == nil {
 		return ferr
 	}
-	if err := s.commitLocked(ctx, r, update, nil); err != nil {
+	if err := r.waitDurableLocked(s.stageLocked(r, update, nil)); err != nil {
 		return errors.Join(ferr, fmt.Errorf("collab: save change to %s: %w", docID, err))
 	}
 	return ferr

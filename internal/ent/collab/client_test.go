@@ -25,6 +25,7 @@ type testClient struct {
 	doc       *yjs.Doc
 	updates   [][]byte // updates received (step 2 and update messages)
 	step1s    int
+	answered  int // sync step 2 answers sent
 	denied    []string
 	presence  map[uint64]awarenessEntry
 	awMsgs    int
@@ -101,7 +102,13 @@ func (c *testClient) readLoop() {
 			if !c.noAnswer {
 				sv, _ := yjs.DecodeStateVector(m.payload)
 				u, _ := c.doc.EncodeStateAsUpdate(sv)
-				go c.send(encodeSync(syncStep2, u))
+				go func() {
+					c.send(encodeSync(syncStep2, u))
+					c.mu.Lock()
+					c.answered++
+					c.mu.Unlock()
+					c.signal()
+				}()
 			}
 		case m.kind == msgSync:
 			c.updates = append(c.updates, m.payload)

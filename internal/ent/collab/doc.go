@@ -23,7 +23,10 @@
 // (DiffUpdate against its state vector; an update bringing nothing, such as
 // a reconnecting client's resend, is dropped), applied (which validates it
 // whole), committed to collab_updates, and only then broadcast: whatever a
-// client receives is durable. A storage failure unloads the document and
+// client receives is durable. Commits are grouped: the room lock is released
+// while the database works, the updates applied meanwhile (in any room) go
+// in the next transaction, and anything encoded from the live document for
+// a client or the API waits until what it contains is committed (commit.go). A storage failure unloads the document and
 // disconnects its clients, which resync from the database. The compactor
 // replays a document's log into a fresh Yjs document (so deleted content is
 // garbage-collected) and stores its state as the snapshot, deleting exactly
@@ -37,6 +40,12 @@
 // compaction removed it) and broadcast what their copy lacked. Presence and
 // share changes (Reauthorize) are notified too. On SQLite fan-out is
 // in-process.
+//
+// Connections. An idle connection is one goroutine (its reader, started
+// when the handler returns, so net/http's request and buffers are freed)
+// with small buffers; its send queue grows on demand, a writer goroutine
+// runs only while there is something to send and writes all that is queued
+// in one system call; pings run from a timer.
 //
 // Limits. Per connection: message size, token buckets of messages/s and
 // bytes/s (exceeded: closed with 1008), a bounded send queue (full: the

@@ -62,7 +62,8 @@ type Options struct {
 	BytesPerSecond float64
 	ByteBurst      int64
 	// SendQueue is the number of messages queued for one connection; a
-	// client that lets it fill is disconnected (default 512).
+	// client that lets it fill is disconnected (default 512). The queue
+	// is allocated as it fills and released when written.
 	SendQueue int
 	// PingInterval is the keep-alive period (default 30 s); a peer that
 	// does not answer within WriteTimeout is disconnected.
@@ -149,8 +150,8 @@ type tokenBucket struct {
 	last                time.Time
 }
 
-func newBucket(rate, burst float64, now time.Time) *tokenBucket {
-	return &tokenBucket{rate: rate, burst: burst, tokens: burst, last: now}
+func newBucket(rate, burst float64, now time.Time) tokenBucket {
+	return tokenBucket{rate: rate, burst: burst, tokens: burst, last: now}
 }
 
 // take spends n tokens if available.

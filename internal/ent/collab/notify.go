@@ -53,7 +53,7 @@ func (s *Server) listenOnce(ctx context.Context) error {
 		if snap != nil {
 			updates = append([][]byte{snap}, updates...)
 		}
-		s.catchUp(ctx, r, updates...)
+		s.catchUp(r, updates...)
 	}
 	for {
 		n, err := pc.WaitForNotification(ctx)
@@ -97,7 +97,7 @@ func (s *Server) handleNotification(ctx context.Context, payload string) {
 			return
 		}
 		if data != nil {
-			s.catchUp(ctx, r, data)
+			s.catchUp(r, data)
 		}
 	case 'a':
 		raw, err := base64.RawURLEncoding.DecodeString(arg)

@@ -30,6 +30,14 @@ type room struct {
 	conns map[*conn]struct{}
 	aw    map[uint64]*presence
 	gone  bool // unloaded after a storage failure: callers must retry
+
+	// Group commit state (see commit.go): updates applied to doc and
+	// handed to the committer, and how many of them are committed; cond
+	// (on mu) signals progress, a failure, and the end of holds.
+	applied, durable uint64
+	holds            int   // API reads waiting for a fully durable document
+	failed           error // the commit error that unloaded the room
+	cond             sync.Cond
 }
 
 const (
@@ -86,11 +94,11 @@ func (s *Server) loadRoom(ctx context.Context, r *room) error {
 // applyUpdate integrates an update from a client (origin) or from the API
 // (origin nil): validated by applying it, written to the log, then
 // broadcast. The order matters: what any client receives is durable.
-func (s *Server) applyUpdate(ctx context.Context, r *room, update []byte, origin *conn) error {
+func (s *Server) applyUpdate(r *room, update []byte, origin *conn) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.gone {
-		return errGone
+	if err := r.waitUnheldLocked(); err != nil {
+		return err
 	}
 	// Clients resend what the server has (a sync step 2 racing an update,
 	// a reconnection after offline edits): only the difference is applied,
@@ -125,36 +133,15 @@ func (s *Server) applyUpdate(ctx context.Context, r *room, update []byte, origin
 			return nil
 		}
 	}
-	return s.commitLocked(ctx, r, diff, origin)
-}
-
-// commitLocked persists an update already applied to r.doc, then fans it
-// out. On a storage failure the in-memory document holds content the
-// database lacks: it is unloaded and its clients disconnected, so that they
-// resync from what is durable (they still hold their edits and resend them).
-func (s *Server) commitLocked(ctx context.Context, r *room, update []byte, origin *conn) error {
-	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.opts.WriteTimeout)
-	defer cancel()
-	seq, err := s.store.appendUpdate(wctx, r.id, update)
-	if err != nil {
-		s.log.Error("collab: cannot persist update, unloading document", "doc", r.id, "err", err)
-		s.unloadLocked(r)
-		return err
-	}
-	r.size += int64(len(update))
-	msg := encodeSync(syncUpdate, update)
-	for c := range r.conns {
-		if c != origin {
-			c.enqueue(msg)
-		}
-	}
-	s.publish(Change{DocID: r.id, Seq: seq, Update: update})
-	return nil
+	// The lock is released while the committer works; this returns once
+	// the update is committed and broadcast (or the room is unloaded).
+	return r.waitDurableLocked(s.stageLocked(r, diff, origin))
 }
 
 // unloadLocked drops a room whose memory may differ from the database.
 func (s *Server) unloadLocked(r *room) {
 	r.gone = true
+	r.cond.Broadcast()
 	for c := range r.conns {
 		c.kill(statusInternal, "storage failure")
 	}
@@ -167,7 +154,7 @@ func (s *Server) unloadLocked(r *room) {
 
 // catchUp applies what the database has for a document and the room lacks
 // (updates of other processes), and broadcasts the difference.
-func (s *Server) catchUp(ctx context.Context, r *room, updates ...[]byte) {
+func (s *Server) catchUp(r *room, updates ...[]byte) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.gone || r.doc == nil {
@@ -191,6 +178,11 @@ func (s *Server) catchUp(ctx context.Context, r *room, updates ...[]byte) {
 	diff, err := r.doc.EncodeStateAsUpdate(before)
 	if err != nil {
 		s.log.Error("collab: encode catch-up", "doc", r.id, "err", err)
+		return
+	}
+	// The diff carries the whole delete set, this process's uncommitted
+	// deletions included: sent once they are committed.
+	if err := r.waitDurableLocked(r.applied); err != nil {
 		return
 	}
 	msg := encodeSync(syncUpdate, diff)
@@ -238,6 +230,9 @@ func (s *Server) applyAwareness(r *room, entries []awarenessEntry, from *conn) [
 		p.clock, p.updated = e.Clock, now
 		if from != nil {
 			p.owner = from
+			if from.clients == nil {
+				from.clients = map[uint64]struct{}{}
+			}
 			from.clients[e.ClientID] = struct{}{}
 		}
 		if e.removed() {

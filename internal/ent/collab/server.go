@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"log/slog"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -43,6 +44,18 @@ type Server struct {
 	rooms   map[string]*room
 	closing bool
 
+	// cq is the committer's queue (commit.go). Lock order: room.mu
+	// before cq.mu.
+	cq struct {
+		mu      sync.Mutex
+		items   []pendingUpdate
+		running bool
+	}
+
+	// batchBufs are the connections' write batches (*[]byte), lent
+	// while a batch is written.
+	batchBufs sync.Pool
+
 	subsMu sync.Mutex
 	subs   map[*subscription]struct{}
 }
@@ -64,6 +77,10 @@ func NewServer(d *db.DB, authSvc *auth.Service, authorize Authorizer, log *slog.
 		subs:     map[*subscription]struct{}{},
 	}
 	s.store = &store{db: d}
+	s.batchBufs.New = func() any {
+		b := make([]byte, 0, 1024)
+		return &b
+	}
 	if s.opts.ListenerURL != "" && d.Dialect() == db.Postgres {
 		s.store.instance = s.instance
 		s.notifyQ = make(chan string, 256)
@@ -178,7 +195,16 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "Service en cours d'arrêt.", http.StatusServiceUnavailable)
 		return
 	}
-	defer s.conns.Done()
+	// Once the connection is up, its reader goroutine owns it (and these
+	// counts) and this handler returns: net/http's request, buffers and
+	// the handler's deep stack are freed, an idle client keeps only what
+	// it needs.
+	handedOff := false
+	defer func() {
+		if !handedOff {
+			s.conns.Done()
+		}
+	}()
 	p, err := s.principal(r)
 	if err != nil {
 		log.Error("collab: authenticate", "err", err)
@@ -193,7 +219,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	// Accept checks the Origin against the Host (and OriginPatterns), which
 	// stops other sites from riding a browser's session cookie.
-	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{OriginPatterns: s.opts.OriginPatterns})
+	hw := &hijackWriter{ResponseWriter: w, newConn: s.newBatchConn}
+	ws, err := websocket.Accept(hw, r, &websocket.AcceptOptions{OriginPatterns: s.opts.OriginPatterns})
+	if err == nil && hw.conn == nil {
+		err = errNotHijacked
+		_ = ws.CloseNow()
+	}
 	if err != nil {
 		log.Debug("collab: upgrade refused", "err", err)
 		return
@@ -219,20 +250,20 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		_ = ws.Close(websocket.StatusTryAgainLater, "document unavailable")
 		return
 	}
-	defer s.release(rm)
+	defer func() {
+		if !handedOff {
+			s.release(rm)
+		}
+	}()
 
 	now := time.Now()
 	c := &conn{
-		s: s, ws: ws, room: rm, principal: p,
-		send:    make(chan []byte, s.opts.SendQueue),
-		killed:  make(chan struct{}),
-		clients: map[uint64]struct{}{},
-		msgs:    newBucket(s.opts.MessagesPerSecond, float64(s.opts.MessageBurst), now),
-		bytes:   newBucket(s.opts.BytesPerSecond, float64(s.opts.ByteBurst), now),
+		s: s, ws: ws, bc: hw.conn, room: rm, principal: p,
+		msgs:  newBucket(s.opts.MessagesPerSecond, float64(s.opts.MessageBurst), now),
+		bytes: newBucket(s.opts.BytesPerSecond, float64(s.opts.ByteBurst), now),
 	}
+	c.killed.Add(1)
 	c.access.Store(int32(access))
-	c.ctx, c.cancel = context.WithCancel(s.base)
-	defer c.cancel()
 
 	rm.mu.Lock()
 	if rm.gone {
@@ -240,6 +271,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		_ = ws.Close(websocket.StatusTryAgainLater, "document reloading")
 		return
 	}
+	c.ping = time.AfterFunc(s.opts.PingInterval, c.keepAlive)
 	rm.conns[c] = struct{}{}
 	// Close collects connections room by room: one registering after its
 	// room was visited sees the flag instead.
@@ -257,22 +289,28 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	rm.mu.Unlock()
 	log.Debug("collab: connected", "access", access.String())
+	handedOff = true
+	go c.serve()
+}
 
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		c.writeLoop()
-	}()
+// serve runs a connection until it ends, on its own goroutine.
+func (c *conn) serve() {
+	s, rm := c.s, c.room
+	defer s.conns.Done()
+	defer s.release(rm)
 	c.readLoop()
 	if removed := s.leave(rm, c); len(removed) > 0 {
-		s.notifyAwareness(docID, removed)
+		s.notifyAwareness(rm.id, removed)
 	}
 	// readLoop always ends by kill: let its close handshake finish, so the
 	// peer learns why.
-	<-c.killed
-	<-done
-	_ = ws.CloseNow()
-	log.Debug("collab: disconnected")
+	c.killed.Wait()
+	_ = c.ws.CloseNow()
+	s.log.Debug("collab: disconnected", "doc", rm.id, "user", c.userID())
+}
+
+func (s *Server) newBatchConn(nc net.Conn, pre []byte) *batchConn {
+	return &batchConn{Conn: nc, pre: pre, pool: &s.batchBufs, timeout: s.opts.WriteTimeout}
 }
 
 // acquire returns the loaded room of a document, loading it on first use.
@@ -282,6 +320,7 @@ func (s *Server) acquire(ctx context.Context, docID string) (*room, error) {
 	load := r == nil
 	if load {
 		r = &room{id: docID, ready: make(chan struct{}), conns: map[*conn]struct{}{}, aw: map[uint64]*presence{}}
+		r.cond.L = &r.mu
 		s.rooms[docID] = r
 	}
 	r.users++
@@ -379,29 +418,40 @@ func (s *Server) reauthorizeLocal(docID string) {
 	}
 	r.mu.Unlock()
 	for _, c := range conns {
-		ctx, cancel := context.WithTimeout(s.base, s.opts.WriteTimeout)
-		a, err := s.authorize(ctx, c.principal, docID)
-		cancel()
-		if err != nil {
-			// Fail closed: the client reconnects and is asked again.
-			s.log.Error("collab: reauthorize", "doc", docID, "err", err)
-			c.kill(websocket.StatusTryAgainLater, "authorization unavailable")
-			continue
+		s.reauthorizeConn(r, c, docID)
+	}
+}
+
+// reauthorizeConn asks the Authorizer again for one connection. Two
+// reauthorizations of a connection (a share change, and the listener's
+// after a reconnection) are serialized, so that an answer given before a
+// change can never be applied after the answer given since: a revoked or
+// downgraded member cannot get write access back that way.
+func (s *Server) reauthorizeConn(r *room, c *conn, docID string) {
+	c.authMu.Lock()
+	defer c.authMu.Unlock()
+	ctx, cancel := context.WithTimeout(s.base, s.opts.WriteTimeout)
+	a, err := s.authorize(ctx, c.principal, docID)
+	cancel()
+	if err != nil {
+		// Fail closed: the client reconnects and is asked again.
+		s.log.Error("collab: reauthorize", "doc", docID, "err", err)
+		c.kill(websocket.StatusTryAgainLater, "authorization unavailable")
+		return
+	}
+	prev := Access(c.access.Swap(int32(a)))
+	switch {
+	case a <= AccessNone:
+		c.killAfter(encodePermissionDenied(reasonRevoked), websocket.StatusPolicyViolation, "access revoked")
+	case a == AccessRead && prev >= AccessWrite:
+		c.enqueue(encodePermissionDenied(reasonReadOnly))
+	case a >= AccessWrite && prev < AccessWrite:
+		// Now a writer: sync step 1 makes the client send what it has.
+		r.mu.Lock()
+		if !r.gone {
+			c.enqueue(encodeSync(syncStep1, r.doc.EncodeStateVector()))
 		}
-		prev := Access(c.access.Swap(int32(a)))
-		switch {
-		case a <= AccessNone:
-			c.killAfter(encodePermissionDenied(reasonRevoked), websocket.StatusPolicyViolation, "access revoked")
-		case a == AccessRead && prev >= AccessWrite:
-			c.enqueue(encodePermissionDenied(reasonReadOnly))
-		case a >= AccessWrite && prev < AccessWrite:
-			// Now a writer: sync step 1 makes the client send what it has.
-			r.mu.Lock()
-			if !r.gone {
-				c.enqueue(encodeSync(syncStep1, r.doc.EncodeStateVector()))
-			}
-			r.mu.Unlock()
-		}
+		r.mu.Unlock()
 	}
 }
 

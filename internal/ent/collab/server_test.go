@@ -305,6 +305,11 @@ func TestReauthorize(t *testing.T) {
 	e.user("bruno", AccessWrite)
 	a := e.dial("doc", "anne")
 	b := e.dial("doc", "bruno")
+	// b answers the server's sync step 1 from another goroutine: that
+	// answer must reach the server before the downgrade, or it is refused
+	// too and counted below. The server handles b's messages in order, so
+	// once a sees b's next edit, the answer was handled.
+	b.waitFor("sync answer", 5*time.Second, func() bool { return b.answered >= 1 })
 	b.insertText("un")
 	a.waitText("un")
 

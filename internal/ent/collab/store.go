@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
@@ -31,27 +32,112 @@ func notifyPayloadString(kind byte, instance, arg, docID string) string {
 
 func now() string { return time.Now().UTC().Format(time.RFC3339Nano) }
 
-// appendUpdate writes one update to the log and returns its sequence
-// number. It commits before returning: the caller broadcasts only then.
-func (s *store) appendUpdate(ctx context.Context, docID string, update []byte) (int64, error) {
-	var seq int64
+// appendUpdates writes updates to the log in one transaction (a group
+// commit) and sets their sequence numbers in seqs. It commits before
+// returning: the caller broadcasts only then.
+func (s *store) appendUpdates(ctx context.Context, batch []pendingUpdate, seqs []int64) error {
+	at := now()
+	if s.db.Dialect() == db.SQLite && len(batch) <= maxInsertRows {
+		// One statement is one implicit transaction: no BEGIN and COMMIT
+		// to parse and run. SQLite has one writer and gives the rows of
+		// an INSERT consecutive AUTOINCREMENT rowids, the last one being
+		// LastInsertId.
+		q, args := insertStatement(batch, at)
+		res, err := s.db.ExecContext(ctx, q, args...)
+		if err != nil {
+			return fmt.Errorf("append %d updates: %w", len(batch), err)
+		}
+		last, err := res.LastInsertId()
+		if err != nil {
+			return fmt.Errorf("append %d updates: %w", len(batch), err)
+		}
+		for i := range seqs {
+			seqs[i] = last - int64(len(seqs)-1-i)
+		}
+		return nil
+	}
 	err := s.db.InTx(ctx, func(tx *db.Tx) error {
-		if err := tx.QueryRowContext(ctx, `INSERT INTO collab_updates (doc_id, data, created_at) VALUES (?, ?, ?) RETURNING seq`,
-			docID, update, now()).Scan(&seq); err != nil {
-			return err
+		for start := 0; start < len(batch); start += maxInsertRows {
+			end := min(len(batch), start+maxInsertRows)
+			if err := insertUpdates(ctx, tx, batch[start:end], seqs[start:end], at); err != nil {
+				return err
+			}
 		}
 		if s.instance == "" || tx.Dialect() != db.Postgres {
 			return nil
 		}
-		// Inside the transaction: PostgreSQL delivers it at commit, and
-		// only if the row is committed.
-		_, err := tx.ExecContext(ctx, `SELECT pg_notify(?, ?)`, notifyChannel, notifyPayloadString('u', s.instance, strconv.FormatInt(seq, 10), docID))
-		return err
+		// Inside the transaction: PostgreSQL delivers them at commit, and
+		// only if the rows are committed.
+		for start := 0; start < len(batch); start += maxInsertRows {
+			end := min(len(batch), start+maxInsertRows)
+			q := make([]byte, 0, 32*(end-start))
+			q = append(q, "SELECT "...)
+			args := make([]any, 0, 2*(end-start))
+			for i := start; i < end; i++ {
+				if i > start {
+					q = append(q, ", "...)
+				}
+				q = append(q, "pg_notify(?, ?)"...)
+				args = append(args, notifyChannel, notifyPayloadString('u', s.instance, strconv.FormatInt(seqs[i], 10), batch[i].r.id))
+			}
+			if _, err := tx.ExecContext(ctx, string(q), args...); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	if err != nil {
-		return 0, fmt.Errorf("append update of %s: %w", docID, err)
+		return fmt.Errorf("append %d updates: %w", len(batch), err)
 	}
-	return seq, nil
+	return nil
+}
+
+func insertStatement(batch []pendingUpdate, at string) (string, []any) {
+	q := make([]byte, 0, 80+12*len(batch))
+	q = append(q, "INSERT INTO collab_updates (doc_id, data, created_at) VALUES "...)
+	args := make([]any, 0, 3*len(batch))
+	for i, p := range batch {
+		if i > 0 {
+			q = append(q, ", "...)
+		}
+		q = append(q, "(?, ?, ?)"...)
+		args = append(args, p.r.id, p.update, at)
+	}
+	return string(q), args
+}
+
+// maxInsertRows bounds one INSERT's rows (3 parameters each).
+const maxInsertRows = 100
+
+// insertUpdates writes rows with one statement: parsing it costs more than
+// inserting a row. Both engines assign seq in the order of the VALUES
+// rows, so the returned numbers, sorted, are the rows' in order (RETURNING
+// itself promises no order).
+func insertUpdates(ctx context.Context, tx *db.Tx, batch []pendingUpdate, seqs []int64, at string) error {
+	q, args := insertStatement(batch, at)
+	rows, err := tx.QueryContext(ctx, q+" RETURNING seq", args...)
+	if err != nil {
+		return fmt.Errorf("append updates: %w", err)
+	}
+	defer rows.Close()
+	n := 0
+	for rows.Next() {
+		if n == len(seqs) {
+			return fmt.Errorf("append updates: more rows returned than inserted")
+		}
+		if err := rows.Scan(&seqs[n]); err != nil {
+			return fmt.Errorf("append updates: %w", err)
+		}
+		n++
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("append updates: %w", err)
+	}
+	if n != len(seqs) {
+		return fmt.Errorf("append updates: %d rows returned for %d inserted", n, len(seqs))
+	}
+	slices.Sort(seqs)
+	return nil
 }
 
 // load returns a document's snapshot (nil if none) and the log rows after it.
