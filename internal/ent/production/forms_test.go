@@ -1,0 +1,80 @@
+package production
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+)
+
+func postForm(t *testing.T, base string, who person, path, contentType string, body io.Reader) (*http.Response, string) {
+	t.Helper()
+	req, _ := http.NewRequest("POST", base+path, body)
+	req.Header.Set("Authorization", "Bearer "+who.token)
+	req.Header.Set("Content-Type", contentType)
+	c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp, string(b)
+}
+
+// TestPageForms drives the server-rendered forms: create, import, share
+// (refused outside the rules with the French message), assign.
+func TestPageForms(t *testing.T) {
+	f := newFx(t)
+	srv := f.server()
+	form := "application/x-www-form-urlencoded"
+	resp, _ := postForm(t, srv.URL, f.lea, "/productions", form, strings.NewReader(url.Values{"kind": {"wall"}, "title": {"Mur de la classe"}}.Encode()))
+	loc := resp.Header.Get("Location")
+	if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(loc, "/productions/") {
+		t.Fatalf("create form: %d %s", resp.StatusCode, loc)
+	}
+	prodPath, _, _ := strings.Cut(loc, "?")
+	resp, body := postForm(t, srv.URL, f.lea, prodPath+"/partages", form,
+		strings.NewReader(url.Values{"target_kind": {"user"}, "target_id": {fmt.Sprint(f.ines.id)}, "role": {"read"}}.Encode()))
+	if resp.StatusCode != http.StatusForbidden || !strings.Contains(body, "règles de communication") {
+		t.Errorf("share form outside the rules: %d", resp.StatusCode)
+	}
+	resp, _ = postForm(t, srv.URL, f.lea, prodPath+"/partages", form,
+		strings.NewReader(url.Values{"target_kind": {"class"}, "target_id": {fmt.Sprint(f.cm2)}, "role": {"contribute"}}.Encode()))
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("share form: %d", resp.StatusCode)
+	}
+	if st, body := call(t, srv, f.tom, "GET", prodPath, ""); st != 200 || !strings.Contains(body, "Mur de la classe") {
+		t.Errorf("class mate's page: %d", st)
+	}
+
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	_ = mw.WriteField("format", "mindmap:opml")
+	fw, _ := mw.CreateFormFile("file", "carte.opml")
+	_, _ = fw.Write([]byte(mustEncode(t, samples()[MindMap], "opml")))
+	mw.Close()
+	resp, body = postForm(t, srv.URL, f.lea, "/productions/importer", mw.FormDataContentType(), &buf)
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("import form: %d %s", resp.StatusCode, body)
+	}
+	imported, _, _ := strings.Cut(resp.Header.Get("Location"), "?")
+	if st, body := call(t, srv, f.lea, "GET", imported, ""); st != 200 || !strings.Contains(body, "Éruption") || strings.Contains(body, "<script>") {
+		t.Errorf("imported page: %d", st)
+	}
+
+	resp, _ = postForm(t, srv.URL, f.anne, "/travaux", form, strings.NewReader(url.Values{"title": {"Mur des métiers"}, "kind": {"wall"},
+		"mode": {"teams"}, "team_size": {"2"}, "group_id": {fmt.Sprint(f.cm2)}, "due": {"2026-12-18"}}.Encode()))
+	if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), "/travaux/") {
+		t.Fatalf("assign form: %d", resp.StatusCode)
+	}
+	resp, body = postForm(t, srv.URL, f.anne, "/travaux", form, strings.NewReader(url.Values{"title": {"Ancienne classe"}, "kind": {"pad"},
+		"group_id": {fmt.Sprint(f.oldClass)}}.Encode()))
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "archivé") {
+		t.Errorf("assign to an archived class: %d", resp.StatusCode)
+	}
+}
