@@ -203,15 +203,20 @@ type Ratios struct {
 
 // Ratios computes the equipment ratios of the establishments in the
 // caller's scope that have at least one asset (a directory of thousands of
-// schools without inventory would only add empty lines).
+// schools without inventory would only add empty lines). The fleet is read
+// grouped by the database (Figures), not asset by asset.
 func (s *Service) Ratios(ctx context.Context, p *auth.Principal, uai string) (Ratios, error) {
-	if err := s.checkUAI(ctx, p, uai); err != nil {
-		return Ratios{}, err
-	}
-	assets, err := s.plannedAssets(ctx, p, uai)
+	figs, err := s.Figures(ctx, p, uai)
 	if err != nil {
 		return Ratios{}, err
 	}
+	return s.RatiosOf(ctx, figs)
+}
+
+// RatiosOf computes the ratios from figures the caller read with Figures
+// (already in its scope), so that a caller needing both reads the fleet
+// once.
+func (s *Service) RatiosOf(ctx context.Context, figs Figures) (Ratios, error) {
 	type school struct {
 		Ratio
 		orgID                                    int64
@@ -219,27 +224,17 @@ func (s *Service) Ratios(ctx context.Context, p *auth.Principal, uai string) (Ra
 	}
 	schools := map[string]*school{}
 	var order []string
-	now := s.now()
-	for _, a := range assets {
-		sc := schools[a.uai]
+	for _, f := range figs.Rows {
+		sc := schools[f.UAI]
 		if sc == nil {
-			sc = &school{Ratio: Ratio{Level: "establishment", Code: a.uai, Name: a.name}, orgID: a.orgID}
-			schools[a.uai] = sc
-			order = append(order, a.uai)
+			sc = &school{Ratio: Ratio{Level: "establishment", Code: f.UAI, Name: f.Name}, orgID: f.EstablishmentID}
+			schools[f.UAI] = sc
+			order = append(order, f.UAI)
 		}
-		if !a.state.Active() {
-			continue
-		}
-		sc.Devices++
-		if (a.typ == TypeWorkstation || a.typ == TypeLaptop || a.typ == TypeTablet) && a.use == UsePupils {
-			sc.PupilDevices++
-		}
-		if a.typ == TypeBoard {
-			sc.Boards++
-		}
-		if bought, err := time.Parse(dateLayout, a.purchased); err == nil && !now.Before(bought.AddDate(defaultLifetime[a.typ], 0, 0)) {
-			sc.OverLifetime++
-		}
+		sc.Devices += f.Devices
+		sc.PupilDevices += f.PupilDevices
+		sc.Boards += f.Boards
+		sc.OverLifetime += f.OverLifetime
 	}
 	if len(order) == 0 {
 		return Ratios{Establishments: []Ratio{}, Communes: []Ratio{}, Authorities: []Ratio{}}, nil

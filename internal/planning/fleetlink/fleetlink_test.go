@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http/httptest"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -141,6 +142,85 @@ func TestDemoPlanningOnTheRealFleet(t *testing.T) {
 		if err != nil || a.State != fleet.StateInUse {
 			t.Errorf("asset %d after deployment: %v %v", id, a.State, err)
 		}
+	}
+}
+
+// The link's renewals, read from the fleet's grouped figures, are the
+// fleet's own forecast with one lifetime for every type, on the demo fleet.
+func TestRenewalsEqualForecast(t *testing.T) {
+	e := newEnv(t)
+	if _, created, err := demo.Seed(e.ctx, e.db, e.auth, e.terr, slog.New(slog.DiscardHandler), demo.WithFleet(e.fleet)); err != nil || !created {
+		t.Fatalf("seed: %v %v", created, err)
+	}
+	link := fleetlink.New(e.fleet)
+	sys := auth.System()
+	// Undated, unpriced, retired and ordered devices at one school too.
+	first, err := link.Renewals(e.ctx, sys, 5, 5)
+	if err != nil || len(first.Rows) == 0 {
+		t.Fatalf("renewals %+v %v", first, err)
+	}
+	for i, a := range []fleet.Asset{{Type: fleet.TypeLaptop, State: fleet.StateInUse}, {Type: fleet.TypeBoard, State: fleet.StateInStock, PurchaseDate: "2019-02-28"},
+		{Type: fleet.TypeTablet, State: fleet.StateRetired, PurchaseDate: "2015-01-01", PriceCents: 30000}, {Type: fleet.TypeServer, State: fleet.StateOrdered}} {
+		a.UAI, a.Name = first.Rows[0].UAI, fmt.Sprintf("EXTRA-%d", i)
+		if _, err := e.fleet.Create(e.ctx, sys, a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, c := range []struct{ life, years int }{{4, 5}, {6, 10}, {15, 15}, {1, 3}} {
+		got, err := link.Renewals(e.ctx, sys, c.life, c.years)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lt := map[fleet.Type]int{}
+		for _, typ := range fleet.Types {
+			lt[typ] = c.life
+		}
+		f, err := e.fleet.Forecast(e.ctx, sys, fleet.ForecastOptions{Years: c.years, Lifetimes: lt})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := planning.Renewals{Years: f.Years, TotalCostCents: f.TotalCostCents}
+		for _, r := range f.Rows {
+			want.Rows = append(want.Rows, planning.RenewalRow{UAI: r.UAI, Devices: r.Devices, CostCents: r.CostCents, Undated: r.Undated})
+		}
+		if len(want.Rows) < 50 || want.Rows[0].Undated == 0 {
+			t.Fatalf("demo fleet too small: %d establishments", len(want.Rows))
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("lifetime %d over %d years: link %+v\nforecast %+v", c.life, c.years, got, want)
+		}
+	}
+
+	// Ratios and renewals asked side by side, as the plan does, share one
+	// read and answer what they answer alone.
+	alone, err := link.EquipmentRatios(e.ctx, sys)
+	if err != nil || len(alone) < 50 {
+		t.Fatalf("ratios %d %v", len(alone), err)
+	}
+	aloneRenewals, err := link.Renewals(e.ctx, sys, 6, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		var ratios []planning.EquipmentRatio
+		var rerr error
+		done := make(chan struct{})
+		go func() {
+			ratios, rerr = link.EquipmentRatios(e.ctx, sys)
+			close(done)
+		}()
+		ren, err := link.Renewals(e.ctx, sys, 6, 10)
+		<-done
+		if err != nil || rerr != nil {
+			t.Fatal(err, rerr)
+		}
+		if !reflect.DeepEqual(ratios, alone) || !reflect.DeepEqual(ren, aloneRenewals) {
+			t.Errorf("side by side: ratios equal %v, renewals equal %v", reflect.DeepEqual(ratios, alone), reflect.DeepEqual(ren, aloneRenewals))
+		}
+	}
+	fr, err := e.fleet.Ratios(e.ctx, sys, "")
+	if err != nil || len(fr.Establishments) != len(alone) || fr.Establishments[0].Code != alone[0].UAI || fr.Establishments[0].Devices != alone[0].Devices {
+		t.Errorf("fleet ratios %d establishments, link %d: %v", len(fr.Establishments), len(alone), err)
 	}
 }
 
