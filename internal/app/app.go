@@ -19,6 +19,7 @@ import (
 	"socle/internal/ent/notify"
 	"socle/internal/ent/people"
 	"socle/internal/ent/privacy"
+	"socle/internal/ent/production"
 	"socle/internal/ent/space"
 	"socle/internal/ent/sso"
 	"socle/internal/fleet"
@@ -43,6 +44,7 @@ func Migrations() []db.MigrationSet {
 		// wire:people migrations
 		notify.Migrations(), privacy.Migrations(),
 		// wire:notify migrations
+		production.Migrations(),
 		// wire:production migrations
 		planning.Migrations(),
 		// wire:planning migrations
@@ -69,6 +71,7 @@ type App struct {
 	Notify  *notify.Service
 	Privacy *privacy.Service
 	// wire:notify field
+	Production *production.Service
 	// wire:production field
 	Planning *planning.Service
 	// wire:planning field
@@ -117,7 +120,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		// through LISTEN/NOTIFY on the shared database.
 		copts.ListenerURL = cfg.DatabaseURL
 	}
-	a.Collab = collab.NewServer(d, a.Auth, authorizeCollab, log, copts)
+	a.Collab = collab.NewServer(d, a.Auth, a.authorizeCollab, log, copts)
 	// Personal files live in the data directory, which backups cover, or
 	// in S3-compatible storage shared by several processes when configured.
 	blobs, err := space.OpenBlobs(ctx, cfg.S3, filepath.Join(cfg.DataDir, "space"))
@@ -166,6 +169,12 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	a.People.SetDeleter(a.Privacy)
 	a.People.SetAccessLogger(a.Privacy)
 	// wire:notify service
+	// Productions read the directory, notify through the timeline and keep
+	// their content in the collaboration engine's documents.
+	a.Production = production.NewService(d, productionDirectory{a}, productionNotifier{a.Notify}, a.Collab, log)
+	// A person's data export carries their productions in open formats;
+	// the productions they own go with their account.
+	a.Privacy.Register(a.Production)
 	// wire:production service
 	// The plan reads the territory and the fleet through its own
 	// interfaces; fleetlink also records completed deployments in the fleet.
@@ -174,6 +183,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	// wire:planning service
 	gopts := governanceOptions(d)
 	gopts.Sources = append(gopts.Sources, planningSources(a.Planning)...)
+	gopts.Sources = append(gopts.Sources, productionSources(a.Production)...)
 	gopts.Plan = planProgress{a.Planning}
 	a.Governance = governance.NewService(d, a.Auth, log, gopts)
 	a.Audience = a.Governance.Recorder()
@@ -229,15 +239,14 @@ func (a *App) establishmentUAIs(ctx context.Context, p *auth.Principal) ([]strin
 	return uais, nil
 }
 
-// authorizeCollab decides who may open a collaborative document. The
-// productions that own documents and their shares come with the ENT's
-// collaborative tools; until then only platform administrators reach the
-// engine, for diagnosis.
-func authorizeCollab(_ context.Context, p *auth.Principal, _ string) (collab.Access, error) {
-	if p.Global(auth.PermUserManage) {
-		return collab.AccessWrite, nil
+// authorizeCollab decides who may open a collaborative document: the
+// production that owns it and its shares. It reads a.Production at call
+// time: the engine is built before the productions.
+func (a *App) authorizeCollab(ctx context.Context, p *auth.Principal, docID string) (collab.Access, error) {
+	if a.Production == nil {
+		return collab.AccessNone, nil
 	}
-	return collab.AccessNone, nil
+	return a.Production.Authorize(ctx, p, docID)
 }
 
 // SeedDemo creates the demo territory when the database is empty.
@@ -248,6 +257,7 @@ func (a *App) SeedDemo(ctx context.Context) (demo.Info, bool, error) {
 	opts = append(opts, demo.WithPeople(a.People))
 	// wire:people demo
 	// wire:notify demo
+	opts = append(opts, demo.WithProductions(a.Production, a.People))
 	// wire:production demo
 	opts = append(opts, demo.WithPlanning(a.Planning))
 	// wire:planning demo
@@ -306,7 +316,7 @@ func (a *App) Handler() (http.Handler, error) {
 		return err
 	})
 
-	portal.NewHandler(a.Auth, a.Territory, renderer, sessions).Routes(router)
+	portal.NewHandler(a.Auth, a.Territory, renderer, sessions, a.portalOptions(router.Patterns)...).Routes(router)
 	territory.NewHandler(a.Territory, renderer).Routes(router)
 	catalog.NewHandler(a.Catalog, renderer).Routes(router)
 	helpdesk.NewHandler(a.Helpdesk, renderer).Routes(router)
@@ -319,6 +329,7 @@ func (a *App) Handler() (http.Handler, error) {
 	notify.NewHandler(a.Notify, renderer).Routes(router)
 	privacy.NewHandler(a.Privacy, renderer).Routes(router)
 	// wire:notify routes
+	production.NewHandler(a.Production, renderer).Routes(router)
 	// wire:production routes
 	planning.NewHandler(a.Planning, renderer).Routes(router)
 	// wire:planning routes

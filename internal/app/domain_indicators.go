@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 
+	"socle/internal/ent/production"
 	"socle/internal/governance"
 	"socle/internal/planning"
 )
@@ -81,4 +82,22 @@ func (pp planProgress) PlanProgress(ctx context.Context, _ int64) ([]governance.
 		return nil, "Les plans de déploiement n'ont encore aucune opération.", nil
 	}
 	return steps, "", nil
+}
+
+// productionSources are the indicators read from the collaborative
+// productions: the académie's "nombre de productions collectives cycle 3".
+// The figures are the territory's (the productions belong to people, not
+// to an organization), said so in the value's detail.
+func productionSources(pr *production.Service) []governance.SourceInfo {
+	return []governance.SourceInfo{{Key: "production.cycle3_collective", Label: "Productions collectives du cycle 3 (CM1, CM2, 6e)", Unit: "productions",
+		Source: governance.SourceFunc(func(ctx context.Context, _ int64, _ governance.Period) (governance.Value, error) {
+			u, err := pr.Usage(ctx)
+			if err != nil {
+				return governance.Value{}, err
+			}
+			if u.Total == 0 {
+				return governance.NoData("Aucune production collaborative n'a encore été créée."), nil
+			}
+			return governance.Measured(float64(u.Cycle3), fmt.Sprintf("sur tout le territoire : %d productions collectives dont %d entre plusieurs établissements", u.Collective, u.CrossSchool)), nil
+		})}}
 }

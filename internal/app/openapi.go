@@ -11,6 +11,7 @@ import (
 	"socle/internal/ent/notify"
 	"socle/internal/ent/people"
 	"socle/internal/ent/privacy"
+	"socle/internal/ent/production"
 	"socle/internal/ent/space"
 	"socle/internal/ent/sso"
 	"socle/internal/fleet"
@@ -41,6 +42,7 @@ func apiFragments() []apiFragment {
 		{"notify", notify.OpenAPI()},
 		{"privacy", privacy.OpenAPI()},
 		// wire:notify openapi
+		{"production", production.OpenAPI()},
 		// wire:production openapi
 		{"planning", planning.OpenAPI()},
 		// wire:planning openapi

@@ -36,6 +36,13 @@ type homeData struct {
 	Schools     []territory.Establishment
 	CanImport   bool
 	Imports     []territory.ImportRunRecord
+	// The ENT's part: applications, the head of the timeline, the
+	// person's classes and groups, a parent's children.
+	Apps     []App
+	Timeline *TimelineSummary
+	Classes  []GroupLink
+	Groups   []GroupLink
+	Children []ChildLink
 }
 
 // homeMaintainedRows is how many establishments the home page lists per
@@ -98,5 +105,49 @@ func (h *Handler) home(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
+	if err := h.entHome(r, p, &d); err != nil {
+		return err
+	}
 	return h.render.Render(w, r, http.StatusOK, "home", "Accueil", d)
+}
+
+// entHome fills the ENT's part of the home page, for the person logged in
+// only: the timeline and the directory are asked about p and nobody else.
+func (h *Handler) entHome(r *http.Request, p *auth.Principal, d *homeData) error {
+	ctx := r.Context()
+	d.Apps = h.apps(p)
+	if h.timeline != nil {
+		tl, err := h.timeline.Latest(ctx, p, homeTimelineItems)
+		if err != nil {
+			return err
+		}
+		d.Timeline = &tl
+	}
+	if h.directory == nil {
+		return nil
+	}
+	names := map[int64]string{}
+	for _, s := range d.Schools {
+		names[s.ID] = s.Name
+	}
+	gs, err := h.directory.GroupsOf(ctx, p)
+	if err != nil {
+		return err
+	}
+	for _, g := range gs {
+		if g.Establishment == "" {
+			g.Establishment = names[g.EstablishmentID]
+		}
+		if g.Class {
+			d.Classes = append(d.Classes, g)
+		} else {
+			d.Groups = append(d.Groups, g)
+		}
+	}
+	if slices.ContainsFunc(p.Grants, func(g auth.Grant) bool { return g.Role == auth.RoleParent }) {
+		if d.Children, err = h.directory.ChildrenOf(ctx, p); err != nil {
+			return err
+		}
+	}
+	return nil
 }

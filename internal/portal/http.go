@@ -20,11 +20,20 @@ type Handler struct {
 	territory *territory.Service
 	render    *web.Renderer
 	sessions  *web.Sessions
+	// The ENT's parts of the home page; each is left out when nil.
+	timeline  Timeline
+	directory Directory
+	mounted   func() map[string]bool
 }
 
-// NewHandler builds the handler.
-func NewHandler(a *auth.Service, t *territory.Service, r *web.Renderer, s *web.Sessions) *Handler {
-	return &Handler{auth: a, territory: t, render: r, sessions: s}
+// NewHandler builds the handler; options add the ENT's parts of the home
+// page.
+func NewHandler(a *auth.Service, t *territory.Service, r *web.Renderer, s *web.Sessions, opts ...Option) *Handler {
+	h := &Handler{auth: a, territory: t, render: r, sessions: s}
+	for _, o := range opts {
+		o(h)
+	}
+	return h
 }
 
 // Routes mounts the portal's routes.
