@@ -8,6 +8,7 @@ import (
 
 	"socle/internal/catalog"
 	"socle/internal/platform/db"
+	"socle/internal/platform/mail"
 )
 
 //go:embed migrations
@@ -152,15 +153,7 @@ type LevelSource interface {
 
 // MailConfig is the outgoing SMTP server. An empty Host disables sending:
 // notifications are still recorded (with their Message-ID), not sent.
-type MailConfig struct {
-	Host     string
-	Port     int
-	From     string
-	Username string
-	Password string
-	// StartTLS requires STARTTLS before authenticating or sending.
-	StartTLS bool
-}
+type MailConfig = mail.Config
 
 // Options configures the service.
 type Options struct {

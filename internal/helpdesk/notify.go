@@ -4,25 +4,21 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"crypto/tls"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"mime"
 	"mime/quotedprintable"
-	"net"
 	"net/mail"
-	"net/smtp"
-	"strconv"
 	"strings"
 	"time"
 
 	"socle/internal/platform/db"
+	smtpmail "socle/internal/platform/mail"
 )
 
 // errMailDisabled marks notifications recorded while no SMTP server is
 // configured.
-var errMailDisabled = errors.New("outgoing mail disabled (no SMTP host)")
+var errMailDisabled = smtpmail.ErrDisabled
 
 // fromAddress is the bare address of the configured sender.
 func (s *Service) fromAddress() string {
@@ -95,58 +91,7 @@ func (s *Service) send(ctx context.Context, q db.Querier, t *Ticket, kind, to, s
 
 // deliver hands the message to the configured SMTP server.
 func (s *Service) deliver(ctx context.Context, to string, msg []byte) error {
-	cfg := s.opts.Mail
-	if cfg.Host == "" {
-		return errMailDisabled
-	}
-	port := cfg.Port
-	if port == 0 {
-		port = 25
-	}
-	// Bounded: a stuck server must not hold the worker's lease forever.
-	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
-	defer cancel()
-	d := net.Dialer{}
-	conn, err := d.DialContext(ctx, "tcp", net.JoinHostPort(cfg.Host, strconv.Itoa(port)))
-	if err != nil {
-		return fmt.Errorf("smtp dial: %w", err)
-	}
-	if dl, ok := ctx.Deadline(); ok {
-		_ = conn.SetDeadline(dl)
-	}
-	c, err := smtp.NewClient(conn, cfg.Host)
-	if err != nil {
-		conn.Close()
-		return fmt.Errorf("smtp greeting: %w", err)
-	}
-	defer c.Close()
-	if cfg.StartTLS {
-		if err := c.StartTLS(&tls.Config{ServerName: cfg.Host, MinVersion: tls.VersionTLS12}); err != nil {
-			return fmt.Errorf("smtp starttls: %w", err)
-		}
-	}
-	if cfg.Username != "" {
-		if err := c.Auth(smtp.PlainAuth("", cfg.Username, cfg.Password, cfg.Host)); err != nil {
-			return fmt.Errorf("smtp auth: %w", err)
-		}
-	}
-	if err := c.Mail(s.fromAddress()); err != nil {
-		return fmt.Errorf("smtp mail from: %w", err)
-	}
-	if err := c.Rcpt(to); err != nil {
-		return fmt.Errorf("smtp rcpt: %w", err)
-	}
-	w, err := c.Data()
-	if err != nil {
-		return fmt.Errorf("smtp data: %w", err)
-	}
-	if _, err := w.Write(msg); err != nil {
-		return fmt.Errorf("smtp write: %w", err)
-	}
-	if err := w.Close(); err != nil {
-		return fmt.Errorf("smtp end of data: %w", err)
-	}
-	return c.Quit()
+	return smtpmail.Send(ctx, s.opts.Mail, s.fromAddress(), to, msg, 15*time.Second)
 }
 
 func (s *Service) ticketURL(t *Ticket) string {

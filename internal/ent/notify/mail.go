@@ -4,18 +4,17 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"crypto/tls"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"mime"
 	"mime/quotedprintable"
-	"net"
 	"net/mail"
-	"net/smtp"
 	"strconv"
 	"strings"
 	"time"
+
+	smtpmail "socle/internal/platform/mail"
 )
 
 // The outbox worker. Notify only writes rows with their due time; the
@@ -29,7 +28,7 @@ const (
 )
 
 // errMailDisabled marks mails dropped while no SMTP server is configured.
-var errMailDisabled = errors.New("outgoing mail disabled (no SMTP host)")
+var errMailDisabled = smtpmail.ErrDisabled
 
 // Start runs the outbox worker until Close.
 func (s *Service) Start() {
@@ -276,55 +275,5 @@ func (s *Service) message(to, subject, body string, now time.Time) []byte {
 
 // deliver hands the message to the configured SMTP server.
 func (s *Service) deliver(ctx context.Context, to string, msg []byte) error {
-	cfg := s.opts.Mail
-	if cfg.Host == "" {
-		return errMailDisabled
-	}
-	port := cfg.Port
-	if port == 0 {
-		port = 25
-	}
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	d := net.Dialer{}
-	conn, err := d.DialContext(ctx, "tcp", net.JoinHostPort(cfg.Host, strconv.Itoa(port)))
-	if err != nil {
-		return fmt.Errorf("smtp dial: %w", err)
-	}
-	if dl, ok := ctx.Deadline(); ok {
-		_ = conn.SetDeadline(dl)
-	}
-	c, err := smtp.NewClient(conn, cfg.Host)
-	if err != nil {
-		conn.Close()
-		return fmt.Errorf("smtp greeting: %w", err)
-	}
-	defer c.Close()
-	if cfg.StartTLS {
-		if err := c.StartTLS(&tls.Config{ServerName: cfg.Host, MinVersion: tls.VersionTLS12}); err != nil {
-			return fmt.Errorf("smtp starttls: %w", err)
-		}
-	}
-	if cfg.Username != "" {
-		if err := c.Auth(smtp.PlainAuth("", cfg.Username, cfg.Password, cfg.Host)); err != nil {
-			return fmt.Errorf("smtp auth: %w", err)
-		}
-	}
-	if err := c.Mail(s.fromAddress()); err != nil {
-		return fmt.Errorf("smtp mail from: %w", err)
-	}
-	if err := c.Rcpt(to); err != nil {
-		return fmt.Errorf("smtp rcpt: %w", err)
-	}
-	w, err := c.Data()
-	if err != nil {
-		return fmt.Errorf("smtp data: %w", err)
-	}
-	if _, err := w.Write(msg); err != nil {
-		return fmt.Errorf("smtp write: %w", err)
-	}
-	if err := w.Close(); err != nil {
-		return fmt.Errorf("smtp end of data: %w", err)
-	}
-	return c.Quit()
+	return smtpmail.Send(ctx, s.opts.Mail, s.fromAddress(), to, msg, 30*time.Second)
 }

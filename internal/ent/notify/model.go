@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"socle/internal/platform/db"
+	"socle/internal/platform/mail"
 )
 
 //go:embed migrations
@@ -137,15 +138,7 @@ type PreferencesInput struct {
 // application's mail settings (helpdesk.MailConfig), so the wiring passes
 // them by conversion, notify.MailConfig(cfg.Mail), without this package
 // depending on the helpdesk.
-type MailConfig struct {
-	Host     string
-	Port     int
-	From     string
-	Username string
-	Password string
-	// StartTLS requires STARTTLS before authenticating or sending.
-	StartTLS bool
-}
+type MailConfig = mail.Config
 
 // Options configures the service.
 type Options struct {
