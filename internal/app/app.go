@@ -149,8 +149,6 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		{Key: "share", Label: "Partage avec moi", Default: notify.Immediate},
 		{Key: "assignment", Label: "Nouveau travail à faire", Default: notify.Immediate},
 		{Key: "comment", Label: "Nouveau commentaire", Default: notify.Daily},
-		// The helpdesk already mails the requester: the timeline only.
-		{Key: "ticket", Label: "Suivi de mes demandes d'assistance", Default: notify.Never},
 	} {
 		a.Notify.Declare(t)
 	}
@@ -158,11 +156,9 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	// backups cover.
 	a.Privacy = privacy.NewService(d, privacy.Options{ArchiveDir: filepath.Join(cfg.DataDir, "privacy", "archives"),
 		Guardians: a.People, Establishments: a.People}, log)
-	// The account goes last: the other contributors still find the person.
 	a.Privacy.Register(a.Space)
 	a.Privacy.Register(a.People)
 	a.Privacy.Register(a.Notify)
-	a.Privacy.Register(privacy.NewAccountContributor(d))
 	// People who left every school are deleted past the grace period
 	// through the data-protection service, which exports their data first;
 	// reads of a pupil's record are logged there.
@@ -176,6 +172,8 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	// the productions they own go with their account.
 	a.Privacy.Register(a.Production)
 	// wire:production service
+	// The account goes last: the other contributors still find the person.
+	a.Privacy.Register(privacy.NewAccountContributor(d))
 	// The plan reads the territory and the fleet through its own
 	// interfaces; fleetlink also records completed deployments in the fleet.
 	link := fleetlink.New(a.Fleet)

@@ -60,7 +60,7 @@ func TestHomePerProfile(t *testing.T) {
 	if err := s.app.DB.QueryRowContext(ctx, `SELECT COUNT(*) FROM notify_timeline WHERE user_id = ? AND read_at IS NULL`, pupil).Scan(&unread); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.app.Notify.Notify(ctx, []int64{parent}, notify.Notification{Type: "ticket", Title: "Réponse à la demande du parent"}); err != nil {
+	if err := s.app.Notify.Notify(ctx, []int64{parent}, notify.Notification{Type: "comment", Title: "Réponse à la demande du parent"}); err != nil {
 		t.Fatal(err)
 	}
 
