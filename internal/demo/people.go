@@ -69,8 +69,24 @@ func writePeople(ctx context.Context, w *seeder, s *people.Service) error {
 	college.WriteString(header)
 	fmt.Fprintf(&college, "personnel;Moreau;Isabelle;;;;;principal.college@demo.socle.fr\n")
 	fmt.Fprintf(&college, "enseignant;Bernard;Paul;;;6e A;;paul.bernard@demo.socle.fr\n")
+	// One 6e pupil with an e-mail and the demo password, so that a person
+	// (and the browser tests) can log in on the collège side of the liaison.
+	fmt.Fprintf(&college, "élève;Riou;Nathan;02/09/%d;0990000998D;6e A;;eleve.college@demo.socle.fr\n", start-11)
 	feedLines(&college, "6e A", 20, 200, start-11, 80)
-	return demoFeed(ctx, s, collegeUAI, past, college.String())
+	if err := demoFeed(ctx, s, collegeUAI, past, college.String()); err != nil {
+		return err
+	}
+	// The 6e A teacher too, so that both sides of the liaison can assign.
+	for _, email := range []string{"eleve.college@demo.socle.fr", "paul.bernard@demo.socle.fr"} {
+		id, err := w.userByEmail(ctx, email)
+		if err != nil {
+			return err
+		}
+		if err := w.auth.SetPassword(ctx, id, Password); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func demoFeed(ctx context.Context, s *people.Service, uai, year, csv string) error {

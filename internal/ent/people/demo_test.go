@@ -29,7 +29,7 @@ func TestDemoPeople(t *testing.T) {
 	t.Logf("demo with people seeded in %s", time.Since(start))
 	var n int
 	for q, want := range map[string]int{
-		`SELECT COUNT(*) FROM people WHERE profile = 'pupil'`:                                                  46,
+		`SELECT COUNT(*) FROM people WHERE profile = 'pupil'`:                                                  47,
 		`SELECT COUNT(*) FROM parent_links`:                                                                    24,
 		`SELECT COUNT(*) FROM groups WHERE kind = 'class'`:                                                     3,
 		`SELECT COUNT(*) FROM people p JOIN users u ON u.id = p.user_id WHERE u.email = 'eleve@demo.socle.fr'`: 1,
