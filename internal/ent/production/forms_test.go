@@ -78,3 +78,37 @@ func TestPageForms(t *testing.T) {
 		t.Errorf("assign to an archived class: %d", resp.StatusCode)
 	}
 }
+
+// The pad's editor page: contributors get it editable, readers read-only,
+// others nothing, and the other kinds have no such page.
+func TestEditorPage(t *testing.T) {
+	f := newFx(t)
+	srv := f.server()
+	form := "application/x-www-form-urlencoded"
+	create := func(kind, title string) string {
+		resp, _ := postForm(t, srv.URL, f.lea, "/productions", form, strings.NewReader(url.Values{"kind": {kind}, "title": {title}}.Encode()))
+		loc, _, _ := strings.Cut(resp.Header.Get("Location"), "?")
+		if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(loc, "/productions/") {
+			t.Fatalf("create %s: %d %s", kind, resp.StatusCode, loc)
+		}
+		return loc
+	}
+	pad := create("pad", "Notre conte")
+	if resp, _ := postForm(t, srv.URL, f.lea, pad+"/partages", form,
+		strings.NewReader(url.Values{"target_kind": {"class"}, "target_id": {fmt.Sprint(f.cm2)}, "role": {"read"}}.Encode())); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("share: %d", resp.StatusCode)
+	}
+	st, body := call(t, srv, f.lea, "GET", pad+"/editer", "")
+	if st != 200 || !strings.Contains(body, `/static/editor/pad.js`) || !strings.Contains(body, `data-readonly="false"`) {
+		t.Errorf("owner's editor: %d %s", st, body)
+	}
+	if st, body := call(t, srv, f.tom, "GET", pad+"/editer", ""); st != 200 || !strings.Contains(body, `data-readonly="true"`) {
+		t.Errorf("reader's editor must be read-only: %d", st)
+	}
+	if st, _ := call(t, srv, f.ines, "GET", pad+"/editer", ""); st != http.StatusNotFound {
+		t.Errorf("outsider: %d, want 404", st)
+	}
+	if st, _ := call(t, srv, f.lea, "GET", create("wall", "Mur")+"/editer", ""); st != http.StatusNotFound {
+		t.Errorf("editor of a wall: %d, want 404", st)
+	}
+}

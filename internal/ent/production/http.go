@@ -30,6 +30,7 @@ func (h *Handler) Routes(r *web.Router) {
 	r.Handle("POST /productions", h.createForm)
 	r.Handle("POST /productions/importer", h.importForm)
 	r.Handle("GET /productions/{id}", h.showPage)
+	r.Handle("GET /productions/{id}/editer", h.editorPage)
 	r.Handle("GET /productions/{id}/export", h.exportFile)
 	r.Handle("POST /productions/{id}/renommer", h.renameForm)
 	r.Handle("POST /productions/{id}/corbeille", h.trashForm)
@@ -180,6 +181,36 @@ func (h *Handler) showPage(w http.ResponseWriter, r *http.Request) error {
 		v.Roles = append(v.Roles, shareRole{ro, ro.Label()})
 	}
 	return h.render.Render(w, r, http.StatusOK, "production/show", d.Title, v)
+}
+
+type editorView struct {
+	Detail   Detail
+	CanWrite bool
+	UserName string
+}
+
+// editorPage mounts the browser's real-time editor (web/static/editor/)
+// on the production's Yjs document; readers get it read-only, and the
+// collaboration engine refuses their writes anyway.
+func (h *Handler) editorPage(w http.ResponseWriter, r *http.Request) error {
+	p, err := web.RequireUser(r)
+	if err != nil {
+		return err
+	}
+	id, err := pathInt(r, "id", "Production")
+	if err != nil {
+		return err
+	}
+	d, err := h.svc.Detail(r.Context(), p, id)
+	if err != nil {
+		return err
+	}
+	if d.Kind != Pad {
+		return problem.NotFound("Éditeur")
+	}
+	d.Shares = nil
+	return h.render.Render(w, r, http.StatusOK, "production/editor", "Éditer : "+d.Title,
+		editorView{Detail: d, CanWrite: d.Role.rank() >= RoleContribute.rank() && !d.Trashed, UserName: p.User.DisplayName})
 }
 
 func (h *Handler) exportFile(w http.ResponseWriter, r *http.Request) error {

@@ -1,0 +1,169 @@
+// The collaborative pad in Debian's Chromium: a pupil of the demo école and
+// a pupil of the demo collège open the demo's cross-school pad (shared with
+// CM1 A and with the collège's 6e A) at the same time, each types, and each
+// sees the other's text through /collab/{id}; then the CM1 teacher asks the
+// class for a production through /travaux and the école pupil finds the
+// notification on /notifications.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { start } from './lib/socle.mjs';
+import { launch, assertAccessible, login } from './lib/browser.mjs';
+
+const PASSWORD = 'socle-demo';
+const PAD = 'Liaison CM1-6e : notre journal';
+const SEEN_MS = 10_000;
+
+let socle;
+let browser;
+
+before(async () => {
+  socle = await start({ timeoutMs: 180_000 });
+  browser = await launch();
+});
+
+after(async () => {
+  await browser?.close();
+  await socle?.stop();
+});
+
+async function person(email) {
+  const context = await browser.newContext({ locale: 'fr-FR', viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  await login(page, socle.url, email, PASSWORD);
+  return { context, page, errors };
+}
+
+/** Opens the demo pad's editor from the productions list and waits for the first sync. */
+async function openPad(page) {
+  await page.goto(socle.url + '/productions');
+  await Promise.all([page.waitForURL(/\/productions\/\d+$/), page.getByRole('link', { name: PAD }).first().click()]);
+  await Promise.all([page.waitForURL(/\/productions\/\d+\/editer$/), page.getByRole('link', { name: /Éditer à plusieurs/ }).click()]);
+  await page.locator('[data-pad-editor][data-synced="true"]').waitFor({ timeout: SEEN_MS });
+  const editor = page.getByRole('textbox', { name: /Texte du pad/ });
+  // The demo content came from the server's document, not from the page.
+  await editor.getByText('Notre visite au collège').waitFor({ timeout: SEEN_MS });
+  return editor;
+}
+
+/**
+ * Types a new block: after the first heading (top) or at the end of the
+ * document. The two pupils write in different places at the same time, as
+ * a class does; typing at the very same spot would interleave letters.
+ */
+async function typeBlock(page, editor, text, where) {
+  await editor.click();
+  await page.keyboard.press(where === 'top' ? 'Control+Home' : 'Control+End');
+  await page.keyboard.press('End');
+  await page.keyboard.press('Enter');
+  await page.keyboard.type(text, { delay: 10 });
+}
+
+/** The editor's text without the remote cursors' name tags. */
+function padText(editor) {
+  return editor.evaluate((el) => {
+    const c = el.cloneNode(true);
+    c.querySelectorAll('.pad-cursor').forEach((n) => n.remove());
+    return c.textContent;
+  });
+}
+
+test('two pupils of an école and a collège edit the same pad at once and see each other', async () => {
+  const ecole = await person('eleve@demo.socle.fr');
+  const college = await person('eleve.college@demo.socle.fr');
+  try {
+    const [edA, edB] = await Promise.all([openPad(ecole.page), openPad(college.page)]);
+    assert.equal(ecole.page.url(), college.page.url(), 'both pupils open the same production');
+
+    // Presence: each sees the other's name.
+    await ecole.page.locator('[data-presence]').getByText('Nathan', { exact: false }).waitFor({ timeout: SEEN_MS });
+    await college.page.locator('[data-presence]').getByText('Léa', { exact: false }).waitFor({ timeout: SEEN_MS });
+
+    // Both type at the same time.
+    const fromEcole = 'Bonjour de la part des CM1 ' + Date.now();
+    const fromCollege = 'Salut, ici les 6e ' + Date.now();
+    await Promise.all([typeBlock(ecole.page, edA, fromEcole, 'top'), typeBlock(college.page, edB, fromCollege, 'end')]);
+
+    for (const [side, ed] of [['école', edA], ['collège', edB]]) {
+      try {
+        await ed.getByText(fromEcole).waitFor({ timeout: SEEN_MS });
+        await ed.getByText(fromCollege).waitFor({ timeout: SEEN_MS });
+      } catch (e) {
+        throw new Error(`${side} editor: ${await ed.textContent()}\nécole: ${await edA.textContent()}\ncollège: ${await edB.textContent()}\n` +
+          `${ecole.errors}\n${college.errors}\n${socle.logs().slice(-2000)}`, { cause: e });
+      }
+    }
+    // Same text on both sides once merged.
+    const deadline = Date.now() + SEEN_MS;
+    let a = await padText(edA);
+    let b = await padText(edB);
+    while (a !== b && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 200));
+      [a, b] = [await padText(edA), await padText(edB)];
+    }
+    assert.equal(b, a, 'both editors converge to the same text');
+    assert.ok(a.includes(fromEcole) && a.includes(fromCollege) && a.includes('Notre visite au collège'), 'both lines and the demo text: ' + a);
+
+    // The server stored the edit: its read-only view shows it after a reload.
+    const id = /\/productions\/(\d+)\//.exec(ecole.page.url())[1];
+    const deadline2 = Date.now() + SEEN_MS;
+    let html = '';
+    while (Date.now() < deadline2) {
+      html = await (await college.page.request.get(socle.url + '/productions/' + id)).text();
+      if (html.includes(fromEcole) && html.includes(fromCollege)) break;
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    assert.ok(html.includes(fromEcole) && html.includes(fromCollege), 'the read-only view shows both pupils\' text');
+
+    await assertAccessible(assert, ecole.page, 'éditeur du pad');
+    assert.deepEqual(ecole.errors, [], 'no script error on the école side');
+    assert.deepEqual(college.errors, [], 'no script error on the collège side');
+  } finally {
+    await ecole.context.close();
+    await college.context.close();
+  }
+});
+
+/** Asks a class for a pad through the /travaux form, as the teacher would. */
+async function assign(page, title, classID) {
+  await page.goto(socle.url + '/travaux');
+  await page.getByLabel('Titre').fill(title);
+  await page.getByLabel('Consigne').fill('Racontez votre semaine dans un pad, chacun le sien.');
+  await page.getByLabel('Type de production').selectOption('pad');
+  await page.getByLabel('Numéro de la classe ou du groupe').fill(String(classID));
+  await Promise.all([page.waitForURL(/\/travaux/), page.getByRole('button', { name: 'Demander et prévenir les élèves' }).click()]);
+  await page.getByText(title).first().waitFor({ timeout: SEEN_MS });
+}
+
+test('the teachers of the école and of the collège ask their classes for a production and each pupil is notified', async () => {
+  const teacher = await person('enseignant@demo.socle.fr');
+  const collegeTeacher = await person('paul.bernard@demo.socle.fr');
+  const pupil = await person('eleve@demo.socle.fr');
+  const college = await person('eleve.college@demo.socle.fr');
+  try {
+    // The class numbers, as the owner reads them from the demo pad's shares.
+    const list = await (await teacher.page.request.get(socle.url + '/api/v1/productions')).json();
+    const all = [...(list.mine ?? []), ...(list.shared_with_me ?? [])];
+    const pad = all.find((p) => p.title === PAD);
+    assert.ok(pad, 'the teacher sees the demo pad: ' + JSON.stringify(list).slice(0, 300));
+    const detail = await (await teacher.page.request.get(socle.url + '/api/v1/productions/' + pad.id)).json();
+    const classID = (re) => {
+      const s = (detail.shares ?? []).find((x) => x.target_kind === 'class' && re.test(x.target_name));
+      assert.ok(s, `the pad is shared with ${re}: ${JSON.stringify(detail.shares)}`);
+      return s.target_id;
+    };
+
+    const title = 'Journal de la semaine ' + Date.now();
+    await assign(teacher.page, title + ' (CM1)', classID(/CM1/));
+    await assign(collegeTeacher.page, title + ' (6e)', classID(/6e/));
+    for (const [p, t] of [[pupil, title + ' (CM1)'], [college, title + ' (6e)']]) {
+      await p.page.goto(socle.url + '/notifications');
+      await p.page.getByText(t).first().waitFor({ timeout: SEEN_MS });
+    }
+    assert.deepEqual(teacher.errors, []);
+    assert.deepEqual(collegeTeacher.errors, []);
+  } finally {
+    for (const p of [teacher, collegeTeacher, pupil, college]) await p.context.close();
+  }
+});
