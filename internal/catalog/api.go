@@ -36,15 +36,6 @@ func (h *Handler) apiRoutes(r *web.Router) {
 	r.Handle("POST /api/v1/teams", h.apiCreateTeam)
 }
 
-// pathID reads the {id} of a path; a malformed one is simply not found.
-func pathID(r *http.Request, what string) (int64, error) {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil || id <= 0 {
-		return 0, problem.NotFound(what)
-	}
-	return id, nil
-}
-
 func (h *Handler) apiServices(w http.ResponseWriter, r *http.Request) error {
 	p, err := web.RequireUser(r)
 	if err != nil {
@@ -62,7 +53,7 @@ func (h *Handler) apiService(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id, err := pathID(r, "Service")
+	id, err := web.PathID(r, "id", "Service")
 	if err != nil {
 		return err
 	}
@@ -123,7 +114,7 @@ func (h *Handler) apiCalendar(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id, err := pathID(r, "Calendrier")
+	id, err := web.PathID(r, "id", "Calendrier")
 	if err != nil {
 		return err
 	}
@@ -171,7 +162,7 @@ func (h *Handler) apiDeadline(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id, err := pathID(r, "Calendrier")
+	id, err := web.PathID(r, "id", "Calendrier")
 	if err != nil {
 		return err
 	}
@@ -216,7 +207,7 @@ func (h *Handler) apiAgreement(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id, err := pathID(r, "Convention")
+	id, err := web.PathID(r, "id", "Convention")
 	if err != nil {
 		return err
 	}
@@ -249,7 +240,7 @@ func (h *Handler) apiAgreementStatus(w http.ResponseWriter, r *http.Request) err
 	if err != nil {
 		return err
 	}
-	id, err := pathID(r, "Convention")
+	id, err := web.PathID(r, "id", "Convention")
 	if err != nil {
 		return err
 	}
@@ -271,7 +262,7 @@ func (h *Handler) apiUploadDocument(w http.ResponseWriter, r *http.Request) erro
 	if err != nil {
 		return err
 	}
-	id, err := pathID(r, "Convention")
+	id, err := web.PathID(r, "id", "Convention")
 	if err != nil {
 		return err
 	}
@@ -336,7 +327,7 @@ func (h *Handler) downloadDocument(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	id, err := pathID(r, "Convention")
+	id, err := web.PathID(r, "id", "Convention")
 	if err != nil {
 		return err
 	}

@@ -65,7 +65,7 @@ func (h *Handler) servicePage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id, err := pathID(r, "Service")
+	id, err := web.PathID(r, "id", "Service")
 	if err != nil {
 		return err
 	}
@@ -159,7 +159,7 @@ func (h *Handler) agreementPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id, err := pathID(r, "Convention")
+	id, err := web.PathID(r, "id", "Convention")
 	if err != nil {
 		return err
 	}
@@ -205,7 +205,7 @@ func (h *Handler) uploadPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id, err := pathID(r, "Convention")
+	id, err := web.PathID(r, "id", "Convention")
 	if err != nil {
 		return err
 	}
@@ -224,7 +224,7 @@ func (h *Handler) statusPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id, err := pathID(r, "Convention")
+	id, err := web.PathID(r, "id", "Convention")
 	if err != nil {
 		return err
 	}
@@ -314,7 +314,7 @@ func (h *Handler) calendarPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id, err := pathID(r, "Calendrier")
+	id, err := web.PathID(r, "id", "Calendrier")
 	if err != nil {
 		return err
 	}

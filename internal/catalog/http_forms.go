@@ -210,7 +210,7 @@ func (h *Handler) editServiceForm(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	id, err := pathID(r, "Service")
+	id, err := web.PathID(r, "id", "Service")
 	if err != nil {
 		return err
 	}
@@ -313,7 +313,7 @@ func (h *Handler) editTeamForm(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id, err := pathID(r, "Équipe")
+	id, err := web.PathID(r, "id", "Équipe")
 	if err != nil {
 		return err
 	}
@@ -460,7 +460,7 @@ func (h *Handler) newCalendarForm(w http.ResponseWriter, r *http.Request) error 
 }
 
 func (h *Handler) editCalendarForm(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "Calendrier")
+	id, err := web.PathID(r, "id", "Calendrier")
 	if err != nil {
 		return err
 	}

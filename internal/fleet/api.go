@@ -71,9 +71,9 @@ func (h *Handler) apiAsset(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil || id <= 0 {
-		return problem.NotFound("Équipement")
+	id, err := web.PathID(r, "id", "Équipement")
+	if err != nil {
+		return err
 	}
 	d, err := h.svc.Asset(r.Context(), p, id)
 	if err != nil {
@@ -246,9 +246,9 @@ func (h *Handler) apiUpdate(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil || id <= 0 {
-		return problem.NotFound("Équipement")
+	id, err := web.PathID(r, "id", "Équipement")
+	if err != nil {
+		return err
 	}
 	var in AssetInput
 	if err := web.DecodeJSON(w, r, 64<<10, &in); err != nil {
@@ -266,9 +266,9 @@ func (h *Handler) apiAssetTickets(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil || id <= 0 {
-		return problem.NotFound("Équipement")
+	id, err := web.PathID(r, "id", "Équipement")
+	if err != nil {
+		return err
 	}
 	items, err := h.svc.AssetTickets(r.Context(), p, id)
 	if err != nil {

@@ -154,9 +154,9 @@ func (h *Handler) editAssetPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil || id <= 0 {
-		return problem.NotFound("Équipement")
+	id, err := web.PathID(r, "id", "Équipement")
+	if err != nil {
+		return err
 	}
 	d, err := h.svc.Asset(r.Context(), p, id)
 	if err != nil {
@@ -174,9 +174,9 @@ func (h *Handler) updateForm(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil || id <= 0 {
-		return problem.NotFound("Équipement")
+	id, err := web.PathID(r, "id", "Équipement")
+	if err != nil {
+		return err
 	}
 	in, price, bad := inputFromForm(w, r)
 	if bad == nil {

@@ -119,9 +119,9 @@ func (h *Handler) assetPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil || id <= 0 {
-		return problem.NotFound("Équipement")
+	id, err := web.PathID(r, "id", "Équipement")
+	if err != nil {
+		return err
 	}
 	d, err := h.svc.Asset(r.Context(), p, id)
 	if err != nil {

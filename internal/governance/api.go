@@ -122,7 +122,7 @@ func (h *Handler) apiBody(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id, err := pathID(r, "Instance")
+	id, err := web.PathID(r, "id", "Instance")
 	if err != nil {
 		return err
 	}
@@ -135,7 +135,7 @@ func (h *Handler) apiAddMember(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id, err := pathID(r, "Instance")
+	id, err := web.PathID(r, "id", "Instance")
 	if err != nil {
 		return err
 	}
@@ -198,7 +198,7 @@ func (h *Handler) apiMeeting(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id, err := pathID(r, "Séance")
+	id, err := web.PathID(r, "id", "Séance")
 	if err != nil {
 		return err
 	}
@@ -211,7 +211,7 @@ func (h *Handler) apiMinutes(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id, err := pathID(r, "Séance")
+	id, err := web.PathID(r, "id", "Séance")
 	if err != nil {
 		return err
 	}
@@ -228,7 +228,7 @@ func (h *Handler) apiDocument(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id, err := pathID(r, "Séance")
+	id, err := web.PathID(r, "id", "Séance")
 	if err != nil {
 		return err
 	}
@@ -256,7 +256,7 @@ func (h *Handler) apiDecision(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id, err := pathID(r, "Séance")
+	id, err := web.PathID(r, "id", "Séance")
 	if err != nil {
 		return err
 	}
@@ -274,7 +274,7 @@ func (h *Handler) apiFile(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id, err := pathID(r, "Séance")
+	id, err := web.PathID(r, "id", "Séance")
 	if err != nil {
 		return err
 	}
@@ -333,7 +333,7 @@ func (h *Handler) apiProject(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id, err := pathID(r, "Projet")
+	id, err := web.PathID(r, "id", "Projet")
 	if err != nil {
 		return err
 	}
@@ -351,7 +351,7 @@ func (h *Handler) apiEvaluate(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id, err := pathID(r, "Projet")
+	id, err := web.PathID(r, "id", "Projet")
 	if err != nil {
 		return err
 	}
@@ -398,7 +398,7 @@ func (h *Handler) apiRoadmap(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id, err := pathID(r, "Feuille de route")
+	id, err := web.PathID(r, "id", "Feuille de route")
 	if err != nil {
 		return err
 	}
@@ -418,7 +418,7 @@ func (h *Handler) apiAddItem(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id, err := pathID(r, "Feuille de route")
+	id, err := web.PathID(r, "id", "Feuille de route")
 	if err != nil {
 		return err
 	}
@@ -440,7 +440,7 @@ func (h *Handler) apiRefresh(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id, err := pathID(r, "Feuille de route")
+	id, err := web.PathID(r, "id", "Feuille de route")
 	if err != nil {
 		return err
 	}
@@ -471,7 +471,7 @@ func (h *Handler) apiAddIndicator(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	id, err := pathID(r, "Objectif")
+	id, err := web.PathID(r, "id", "Objectif")
 	if err != nil {
 		return err
 	}
@@ -508,7 +508,7 @@ func (h *Handler) apiDeclare(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id, err := pathID(r, "Indicateur")
+	id, err := web.PathID(r, "id", "Indicateur")
 	if err != nil {
 		return err
 	}

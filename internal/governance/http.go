@@ -62,14 +62,6 @@ func (h *Handler) Routes(r *web.Router) {
 	h.apiRoutes(r)
 }
 
-func pathID(r *http.Request, what string) (int64, error) {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil || id <= 0 {
-		return 0, problem.NotFound(what)
-	}
-	return id, nil
-}
-
 func formInt(r *http.Request, name string) int64 {
 	n, _ := strconv.ParseInt(strings.TrimSpace(r.PostFormValue(name)), 10, 64)
 	return n
@@ -192,7 +184,7 @@ func (h *Handler) bodyPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id, err := pathID(r, "Instance")
+	id, err := web.PathID(r, "id", "Instance")
 	if err != nil {
 		return err
 	}
@@ -223,7 +215,7 @@ func (h *Handler) addMemberForm(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id, err := pathID(r, "Instance")
+	id, err := web.PathID(r, "id", "Instance")
 	if err != nil {
 		return err
 	}
@@ -239,7 +231,7 @@ func (h *Handler) createMeetingForm(w http.ResponseWriter, r *http.Request) erro
 	if err != nil {
 		return err
 	}
-	id, err := pathID(r, "Instance")
+	id, err := web.PathID(r, "id", "Instance")
 	if err != nil {
 		return err
 	}
@@ -270,7 +262,7 @@ func (h *Handler) meetingPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id, err := pathID(r, "Séance")
+	id, err := web.PathID(r, "id", "Séance")
 	if err != nil {
 		return err
 	}
@@ -303,7 +295,7 @@ func (h *Handler) minutesForm(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id, err := pathID(r, "Séance")
+	id, err := web.PathID(r, "id", "Séance")
 	if err != nil {
 		return err
 	}
@@ -327,7 +319,7 @@ func (h *Handler) decisionForm(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id, err := pathID(r, "Séance")
+	id, err := web.PathID(r, "id", "Séance")
 	if err != nil {
 		return err
 	}
@@ -354,7 +346,7 @@ func (h *Handler) dossierPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id, err := pathID(r, "Séance")
+	id, err := web.PathID(r, "id", "Séance")
 	if err != nil {
 		return err
 	}
@@ -377,7 +369,7 @@ func (h *Handler) dossierPDF(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id, err := pathID(r, "Séance")
+	id, err := web.PathID(r, "id", "Séance")
 	if err != nil {
 		return err
 	}
@@ -469,7 +461,7 @@ func (h *Handler) projectPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id, err := pathID(r, "Projet")
+	id, err := web.PathID(r, "id", "Projet")
 	if err != nil {
 		return err
 	}
@@ -493,7 +485,7 @@ func (h *Handler) evaluationForm(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id, err := pathID(r, "Projet")
+	id, err := web.PathID(r, "id", "Projet")
 	if err != nil {
 		return err
 	}
@@ -508,7 +500,7 @@ func (h *Handler) documentForm(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id, err := pathID(r, "Séance")
+	id, err := web.PathID(r, "id", "Séance")
 	if err != nil {
 		return err
 	}
@@ -531,7 +523,7 @@ func (h *Handler) roadmapPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id, err := pathID(r, "Feuille de route")
+	id, err := web.PathID(r, "id", "Feuille de route")
 	if err != nil {
 		return err
 	}
@@ -573,7 +565,7 @@ func (h *Handler) addItemForm(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id, err := pathID(r, "Feuille de route")
+	id, err := web.PathID(r, "id", "Feuille de route")
 	if err != nil {
 		return err
 	}
@@ -589,7 +581,7 @@ func (h *Handler) addIndicatorForm(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	id, err := pathID(r, "Objectif")
+	id, err := web.PathID(r, "id", "Objectif")
 	if err != nil {
 		return err
 	}
@@ -617,7 +609,7 @@ func (h *Handler) refreshForm(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id, err := pathID(r, "Feuille de route")
+	id, err := web.PathID(r, "id", "Feuille de route")
 	if err != nil {
 		return err
 	}
@@ -640,7 +632,7 @@ func (h *Handler) declareForm(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id, err := pathID(r, "Indicateur")
+	id, err := web.PathID(r, "id", "Indicateur")
 	if err != nil {
 		return err
 	}
@@ -660,7 +652,7 @@ func (h *Handler) declareForm(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *Handler) transparencyPage(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "Collectivité")
+	id, err := web.PathID(r, "id", "Collectivité")
 	if err != nil {
 		return err
 	}
@@ -676,7 +668,7 @@ func (h *Handler) transparencyForm(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	id, err := pathID(r, "Collectivité")
+	id, err := web.PathID(r, "id", "Collectivité")
 	if err != nil {
 		return err
 	}

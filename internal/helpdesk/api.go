@@ -290,9 +290,9 @@ func (h *Handler) apiAttachment(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	id, err := web.PathID(r, "id", "Pièce jointe")
 	if err != nil {
-		return problem.NotFound("Pièce jointe")
+		return err
 	}
 	a, f, err := h.svc.OpenAttachment(r.Context(), p, r.PathValue("ref"), id)
 	if err != nil {
@@ -384,9 +384,9 @@ func (h *Handler) apiGetMatrix(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	id, err := web.PathID(r, "id", "Organisation")
 	if err != nil {
-		return problem.NotFound("Organisation")
+		return err
 	}
 	m, own, err := h.svc.MatrixOf(r.Context(), p, id)
 	if err != nil {

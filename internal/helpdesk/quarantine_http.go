@@ -68,9 +68,9 @@ func (h *Handler) quarantineDownload(w http.ResponseWriter, r *http.Request) err
 	if err != nil {
 		return err
 	}
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	id, err := web.PathID(r, "id", "Message")
 	if err != nil {
-		return problem.NotFound("Message")
+		return err
 	}
 	_, raw, err := h.svc.QuarantinedMessage(r.Context(), p, id)
 	if err != nil {
@@ -90,9 +90,9 @@ func (h *Handler) quarantineForm(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	id, err := web.PathID(r, "id", "Message")
 	if err != nil {
-		return problem.NotFound("Message")
+		return err
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
 	if err := r.ParseForm(); err != nil {

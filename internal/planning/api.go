@@ -103,7 +103,7 @@ func (h *Handler) apiTarget(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id, err := pathID(r, "id", "Cible")
+	id, err := web.PathID(r, "id", "Cible")
 	if err != nil {
 		return err
 	}
@@ -119,7 +119,7 @@ func (h *Handler) apiAddCriterion(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	id, err := pathID(r, "id", "Cible")
+	id, err := web.PathID(r, "id", "Cible")
 	if err != nil {
 		return err
 	}
@@ -155,7 +155,7 @@ func (h *Handler) apiGap(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id, err := pathID(r, "id", "Cible")
+	id, err := web.PathID(r, "id", "Cible")
 	if err != nil {
 		return err
 	}
@@ -171,7 +171,7 @@ func (h *Handler) apiPriorities(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id, err := pathID(r, "id", "Cible")
+	id, err := web.PathID(r, "id", "Cible")
 	if err != nil {
 		return err
 	}
@@ -319,7 +319,7 @@ func (h *Handler) apiQuestionnaire(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	id, err := pathID(r, "id", "Questionnaire")
+	id, err := web.PathID(r, "id", "Questionnaire")
 	if err != nil {
 		return err
 	}
@@ -335,7 +335,7 @@ func (h *Handler) apiAddQuestion(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id, err := pathID(r, "id", "Questionnaire")
+	id, err := web.PathID(r, "id", "Questionnaire")
 	if err != nil {
 		return err
 	}
@@ -383,7 +383,7 @@ func (h *Handler) apiStats(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id, err := pathID(r, "id", "Campagne")
+	id, err := web.PathID(r, "id", "Campagne")
 	if err != nil {
 		return err
 	}
@@ -404,7 +404,7 @@ func (h *Handler) apiAnswer(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id, err := pathID(r, "id", "Campagne")
+	id, err := web.PathID(r, "id", "Campagne")
 	if err != nil {
 		return err
 	}
@@ -424,7 +424,7 @@ func (h *Handler) apiHistory(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id, err := pathID(r, "id", "Campagne")
+	id, err := web.PathID(r, "id", "Campagne")
 	if err != nil {
 		return err
 	}
@@ -468,7 +468,7 @@ func (h *Handler) apiPlan(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id, err := pathID(r, "id", "Plan")
+	id, err := web.PathID(r, "id", "Plan")
 	if err != nil {
 		return err
 	}
@@ -484,7 +484,7 @@ func (h *Handler) apiAddWave(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id, err := pathID(r, "id", "Plan")
+	id, err := web.PathID(r, "id", "Plan")
 	if err != nil {
 		return err
 	}
@@ -504,7 +504,7 @@ func (h *Handler) apiAddOperation(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	id, err := pathID(r, "id", "Plan")
+	id, err := web.PathID(r, "id", "Plan")
 	if err != nil {
 		return err
 	}
@@ -524,11 +524,11 @@ func (h *Handler) apiUpdateOperation(w http.ResponseWriter, r *http.Request) err
 	if err != nil {
 		return err
 	}
-	id, err := pathID(r, "id", "Plan")
+	id, err := web.PathID(r, "id", "Plan")
 	if err != nil {
 		return err
 	}
-	op, err := pathID(r, "op", "Opération")
+	op, err := web.PathID(r, "op", "Opération")
 	if err != nil {
 		return err
 	}
@@ -548,7 +548,7 @@ func (h *Handler) apiCalendar(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id, err := pathID(r, "id", "Plan")
+	id, err := web.PathID(r, "id", "Plan")
 	if err != nil {
 		return err
 	}

@@ -65,14 +65,6 @@ func (h *Handler) Routes(r *web.Router) {
 	h.apiRoutes(r)
 }
 
-func pathID(r *http.Request, name, what string) (int64, error) {
-	id, err := strconv.ParseInt(r.PathValue(name), 10, 64)
-	if err != nil || id <= 0 {
-		return 0, problem.NotFound(what)
-	}
-	return id, nil
-}
-
 func queryID(r *http.Request, name string) int64 {
 	id, _ := strconv.ParseInt(r.URL.Query().Get(name), 10, 64)
 	return id
@@ -270,7 +262,7 @@ func (h *Handler) targetPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id, err := pathID(r, "id", "Cible")
+	id, err := web.PathID(r, "id", "Cible")
 	if err != nil {
 		return err
 	}
@@ -303,7 +295,7 @@ func (h *Handler) addCriterionForm(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	id, err := pathID(r, "id", "Cible")
+	id, err := web.PathID(r, "id", "Cible")
 	if err != nil {
 		return err
 	}
@@ -655,7 +647,7 @@ func (h *Handler) questionnairePage(w http.ResponseWriter, r *http.Request) erro
 	if err != nil {
 		return err
 	}
-	id, err := pathID(r, "id", "Questionnaire")
+	id, err := web.PathID(r, "id", "Questionnaire")
 	if err != nil {
 		return err
 	}
@@ -701,7 +693,7 @@ func (h *Handler) addQuestionForm(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	id, err := pathID(r, "id", "Questionnaire")
+	id, err := web.PathID(r, "id", "Questionnaire")
 	if err != nil {
 		return err
 	}
@@ -758,7 +750,7 @@ func (h *Handler) campaignPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id, err := pathID(r, "id", "Campagne")
+	id, err := web.PathID(r, "id", "Campagne")
 	if err != nil {
 		return err
 	}
@@ -807,7 +799,7 @@ func (h *Handler) answerPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id, err := pathID(r, "id", "Campagne")
+	id, err := web.PathID(r, "id", "Campagne")
 	if err != nil {
 		return err
 	}
@@ -849,7 +841,7 @@ func (h *Handler) answerForm(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id, err := pathID(r, "id", "Campagne")
+	id, err := web.PathID(r, "id", "Campagne")
 	if err != nil {
 		return err
 	}
@@ -914,7 +906,7 @@ func (h *Handler) planPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id, err := pathID(r, "id", "Plan")
+	id, err := web.PathID(r, "id", "Plan")
 	if err != nil {
 		return err
 	}
@@ -951,7 +943,7 @@ func (h *Handler) addWaveForm(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id, err := pathID(r, "id", "Plan")
+	id, err := web.PathID(r, "id", "Plan")
 	if err != nil {
 		return err
 	}
@@ -965,7 +957,7 @@ func (h *Handler) addOperationForm(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	id, err := pathID(r, "id", "Plan")
+	id, err := web.PathID(r, "id", "Plan")
 	if err != nil {
 		return err
 	}
@@ -990,11 +982,11 @@ func (h *Handler) operationStatusForm(w http.ResponseWriter, r *http.Request) er
 	if err != nil {
 		return err
 	}
-	id, err := pathID(r, "id", "Plan")
+	id, err := web.PathID(r, "id", "Plan")
 	if err != nil {
 		return err
 	}
-	op, err := pathID(r, "op", "Opération")
+	op, err := web.PathID(r, "op", "Opération")
 	if err != nil {
 		return err
 	}
@@ -1007,7 +999,7 @@ func (h *Handler) calendar(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id, err := pathID(r, "id", "Plan")
+	id, err := web.PathID(r, "id", "Plan")
 	if err != nil {
 		return err
 	}

@@ -123,9 +123,9 @@ func (h *Handler) apiOrganization(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil || id <= 0 {
-		return problem.NotFound("Organisation")
+	id, err := web.PathID(r, "id", "Organisation")
+	if err != nil {
+		return err
 	}
 	o, err := h.svc.Organization(r.Context(), p, id)
 	if err != nil {

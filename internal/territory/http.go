@@ -399,9 +399,9 @@ func (h *Handler) organizationPage(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil || id <= 0 {
-		return problem.NotFound("Organisation")
+	id, err := web.PathID(r, "id", "Organisation")
+	if err != nil {
+		return err
 	}
 	ctx := r.Context()
 	o, err := h.svc.Organization(ctx, p, id)

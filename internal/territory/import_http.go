@@ -291,9 +291,9 @@ func (h *Handler) importReport(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil || id <= 0 {
-		return problem.NotFound("Import")
+	id, err := web.PathID(r, "id", "Import")
+	if err != nil {
+		return err
 	}
 	ctx := r.Context()
 	run, err := h.svc.ImportRun(ctx, p, id)

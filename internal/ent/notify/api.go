@@ -71,7 +71,7 @@ func (h *Handler) apiItem(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id, err := pathID(r)
+	id, err := web.PathID(r, "id", "Notification")
 	if err != nil {
 		return err
 	}
@@ -87,7 +87,7 @@ func (h *Handler) apiRead(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id, err := pathID(r)
+	id, err := web.PathID(r, "id", "Notification")
 	if err != nil {
 		return err
 	}

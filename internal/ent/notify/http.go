@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"strconv"
 
 	"socle/internal/platform/problem"
 	"socle/internal/platform/web"
@@ -51,14 +50,6 @@ func (h *Handler) listPage(w http.ResponseWriter, r *http.Request) error {
 		listView{Page: pg, Cursor: cursor, Flash: r.URL.Query().Get("ok")})
 }
 
-func pathID(r *http.Request) (int64, error) {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil || id <= 0 {
-		return 0, problem.NotFound("Notification")
-	}
-	return id, nil
-}
-
 // readForm marks a notification read; with suivre=1 it then follows the
 // notification's link, so "Ouvrir" both reads and goes.
 func (h *Handler) readForm(w http.ResponseWriter, r *http.Request) error {
@@ -66,7 +57,7 @@ func (h *Handler) readForm(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id, err := pathID(r)
+	id, err := web.PathID(r, "id", "Notification")
 	if err != nil {
 		return err
 	}

@@ -27,14 +27,6 @@ func (h *Handler) apiRoutes(r *web.Router) {
 	r.Handle("PUT /api/v1/establishments/{uai}/communication-rules", h.apiSetRules)
 }
 
-func pathID(r *http.Request, what string) (int64, error) {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil || id <= 0 {
-		return 0, problem.NotFound(what)
-	}
-	return id, nil
-}
-
 func directoryFilter(r *http.Request) (DirectoryFilter, error) {
 	q := r.URL.Query()
 	f := DirectoryFilter{Query: strings.TrimSpace(q.Get("q")), Profile: Profile(q.Get("profile"))}
@@ -86,7 +78,7 @@ func (h *Handler) apiPerson(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id, err := pathID(r, "Personne")
+	id, err := web.PathID(r, "id", "Personne")
 	if err != nil {
 		return err
 	}
@@ -158,7 +150,7 @@ func (h *Handler) apiGroup(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id, err := pathID(r, "Classe ou groupe")
+	id, err := web.PathID(r, "id", "Classe ou groupe")
 	if err != nil {
 		return err
 	}
@@ -181,7 +173,7 @@ func (h *Handler) apiAddMembers(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id, err := pathID(r, "Classe ou groupe")
+	id, err := web.PathID(r, "id", "Classe ou groupe")
 	if err != nil {
 		return err
 	}
@@ -269,7 +261,7 @@ func (h *Handler) apiDecideMatch(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id, err := pathID(r, "Rapprochement")
+	id, err := web.PathID(r, "id", "Rapprochement")
 	if err != nil {
 		return err
 	}

@@ -100,7 +100,7 @@ func (h *Handler) groupPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id, err := pathID(r, "Classe ou groupe")
+	id, err := web.PathID(r, "id", "Classe ou groupe")
 	if err != nil {
 		return err
 	}
@@ -176,7 +176,7 @@ func (h *Handler) decidePage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id, err := pathID(r, "Rapprochement")
+	id, err := web.PathID(r, "id", "Rapprochement")
 	if err != nil {
 		return err
 	}

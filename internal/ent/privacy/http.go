@@ -31,13 +31,7 @@ func (h *Handler) Routes(r *web.Router) {
 	h.apiRoutes(r)
 }
 
-func subjectID(r *http.Request) (int64, error) {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil || id <= 0 {
-		return 0, problem.NotFound("Personne")
-	}
-	return id, nil
-}
+func subjectID(r *http.Request) (int64, error) { return web.PathID(r, "id", "Personne") }
 
 func (h *Handler) mine(w http.ResponseWriter, r *http.Request) error {
 	p, err := web.RequireUser(r)

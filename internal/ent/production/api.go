@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"strconv"
 
-	"socle/internal/platform/problem"
 	"socle/internal/platform/web"
 )
 
@@ -25,14 +24,6 @@ func (h *Handler) apiRoutes(r *web.Router) {
 	r.Handle("GET /api/v1/assignments/{id}", h.apiAssignment)
 	r.Handle("POST /api/v1/assignments/{id}/teams/{team}/production", h.apiStartTeam)
 	r.Handle("GET /api/v1/assignments/{id}/collect", h.apiCollect)
-}
-
-func pathInt(r *http.Request, name, what string) (int64, error) {
-	id, err := strconv.ParseInt(r.PathValue(name), 10, 64)
-	if err != nil || id <= 0 {
-		return 0, problem.NotFound(what)
-	}
-	return id, nil
 }
 
 func (h *Handler) apiList(w http.ResponseWriter, r *http.Request) error {
@@ -81,7 +72,7 @@ func (h *Handler) apiGet(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id, err := pathInt(r, "id", "Production")
+	id, err := web.PathID(r, "id", "Production")
 	if err != nil {
 		return err
 	}
@@ -102,7 +93,7 @@ func (h *Handler) apiRename(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id, err := pathInt(r, "id", "Production")
+	id, err := web.PathID(r, "id", "Production")
 	if err != nil {
 		return err
 	}
@@ -122,7 +113,7 @@ func (h *Handler) apiTrash(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id, err := pathInt(r, "id", "Production")
+	id, err := web.PathID(r, "id", "Production")
 	if err != nil {
 		return err
 	}
@@ -138,7 +129,7 @@ func (h *Handler) apiRestore(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id, err := pathInt(r, "id", "Production")
+	id, err := web.PathID(r, "id", "Production")
 	if err != nil {
 		return err
 	}
@@ -154,7 +145,7 @@ func (h *Handler) apiShare(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id, err := pathInt(r, "id", "Production")
+	id, err := web.PathID(r, "id", "Production")
 	if err != nil {
 		return err
 	}
@@ -174,11 +165,11 @@ func (h *Handler) apiRevoke(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id, err := pathInt(r, "id", "Production")
+	id, err := web.PathID(r, "id", "Production")
 	if err != nil {
 		return err
 	}
-	sid, err := pathInt(r, "share", "Partage")
+	sid, err := web.PathID(r, "share", "Partage")
 	if err != nil {
 		return err
 	}
@@ -194,7 +185,7 @@ func (h *Handler) apiExport(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id, err := pathInt(r, "id", "Production")
+	id, err := web.PathID(r, "id", "Production")
 	if err != nil {
 		return err
 	}
@@ -248,7 +239,7 @@ func (h *Handler) apiAssignment(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id, err := pathInt(r, "id", "Travail demandé")
+	id, err := web.PathID(r, "id", "Travail demandé")
 	if err != nil {
 		return err
 	}
@@ -269,11 +260,11 @@ func (h *Handler) apiStartTeam(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id, err := pathInt(r, "id", "Travail demandé")
+	id, err := web.PathID(r, "id", "Travail demandé")
 	if err != nil {
 		return err
 	}
-	team, err := pathInt(r, "team", "Équipe")
+	team, err := web.PathID(r, "team", "Équipe")
 	if err != nil {
 		return err
 	}
@@ -293,7 +284,7 @@ func (h *Handler) apiCollect(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id, err := pathInt(r, "id", "Travail demandé")
+	id, err := web.PathID(r, "id", "Travail demandé")
 	if err != nil {
 		return err
 	}

@@ -159,7 +159,7 @@ func (h *Handler) showPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id, err := pathInt(r, "id", "Production")
+	id, err := web.PathID(r, "id", "Production")
 	if err != nil {
 		return err
 	}
@@ -197,7 +197,7 @@ func (h *Handler) editorPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id, err := pathInt(r, "id", "Production")
+	id, err := web.PathID(r, "id", "Production")
 	if err != nil {
 		return err
 	}
@@ -218,7 +218,7 @@ func (h *Handler) exportFile(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id, err := pathInt(r, "id", "Production")
+	id, err := web.PathID(r, "id", "Production")
 	if err != nil {
 		return err
 	}
@@ -234,7 +234,7 @@ func (h *Handler) renameForm(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id, err := pathInt(r, "id", "Production")
+	id, err := web.PathID(r, "id", "Production")
 	if err != nil {
 		return err
 	}
@@ -249,7 +249,7 @@ func (h *Handler) trashForm(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id, err := pathInt(r, "id", "Production")
+	id, err := web.PathID(r, "id", "Production")
 	if err != nil {
 		return err
 	}
@@ -264,7 +264,7 @@ func (h *Handler) restoreForm(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id, err := pathInt(r, "id", "Production")
+	id, err := web.PathID(r, "id", "Production")
 	if err != nil {
 		return err
 	}
@@ -279,7 +279,7 @@ func (h *Handler) shareForm(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id, err := pathInt(r, "id", "Production")
+	id, err := web.PathID(r, "id", "Production")
 	if err != nil {
 		return err
 	}
@@ -299,11 +299,11 @@ func (h *Handler) revokeForm(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id, err := pathInt(r, "id", "Production")
+	id, err := web.PathID(r, "id", "Production")
 	if err != nil {
 		return err
 	}
-	sid, err := pathInt(r, "share", "Partage")
+	sid, err := web.PathID(r, "share", "Partage")
 	if err != nil {
 		return err
 	}
@@ -384,7 +384,7 @@ func (h *Handler) assignmentPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id, err := pathInt(r, "id", "Travail demandé")
+	id, err := web.PathID(r, "id", "Travail demandé")
 	if err != nil {
 		return err
 	}
@@ -409,7 +409,7 @@ func (h *Handler) collectFile(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id, err := pathInt(r, "id", "Travail demandé")
+	id, err := web.PathID(r, "id", "Travail demandé")
 	if err != nil {
 		return err
 	}
@@ -425,11 +425,11 @@ func (h *Handler) startForm(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id, err := pathInt(r, "id", "Travail demandé")
+	id, err := web.PathID(r, "id", "Travail demandé")
 	if err != nil {
 		return err
 	}
-	team, err := pathInt(r, "team", "Équipe")
+	team, err := web.PathID(r, "team", "Équipe")
 	if err != nil {
 		return err
 	}

@@ -60,7 +60,7 @@ func (h *Handler) apiRestore(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id, err := pathID(r)
+	id, err := web.PathID(r, "id", "Document")
 	if err != nil {
 		return err
 	}
@@ -76,7 +76,7 @@ func (h *Handler) apiVersions(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id, err := pathID(r)
+	id, err := web.PathID(r, "id", "Document")
 	if err != nil {
 		return err
 	}

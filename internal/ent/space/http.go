@@ -72,14 +72,6 @@ func title(sp Space) string {
 	return "Documents — " + sp.KindLabel() + " " + sp.Name
 }
 
-func pathID(r *http.Request) (int64, error) {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil || id <= 0 {
-		return 0, problem.NotFound("Document")
-	}
-	return id, nil
-}
-
 // folderParam reads an optional folder id (0: the root).
 func folderParam(v string) (int64, error) {
 	if v == "" {
@@ -188,7 +180,7 @@ func (h *Handler) download(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id, err := pathID(r)
+	id, err := web.PathID(r, "id", "Document")
 	if err != nil {
 		return err
 	}
@@ -216,7 +208,7 @@ func (h *Handler) trash(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id, err := pathID(r)
+	id, err := web.PathID(r, "id", "Document")
 	if err != nil {
 		return err
 	}
@@ -248,7 +240,7 @@ func (h *Handler) restore(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id, err := pathID(r)
+	id, err := web.PathID(r, "id", "Document")
 	if err != nil {
 		return err
 	}
@@ -264,7 +256,7 @@ func (h *Handler) purge(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id, err := pathID(r)
+	id, err := web.PathID(r, "id", "Document")
 	if err != nil {
 		return err
 	}

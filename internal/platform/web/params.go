@@ -1,6 +1,7 @@
 package web
 
 import (
+	"net/http"
 	"net/url"
 	"strconv"
 
@@ -21,4 +22,15 @@ func IntParam(q url.Values, name string, lo, hi int64) (int64, error) {
 			strconv.FormatInt(lo, 10)+" et "+strconv.FormatInt(hi, 10)+".").Field(name, "Entier attendu.")
 	}
 	return n, nil
+}
+
+// PathID reads a positive integer path value (an id in the URL). Anything
+// else is the 404 of what the page would have shown: a malformed id names
+// nothing, exactly like an unknown one.
+func PathID(r *http.Request, name, what string) (int64, error) {
+	id, err := strconv.ParseInt(r.PathValue(name), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, problem.NotFound(what)
+	}
+	return id, nil
 }
