@@ -151,7 +151,7 @@ func (rc *Recorder) RecordPrincipal(ctx context.Context, p *auth.Principal, serv
 
 // Record counts a hit. The first hit of a new day rolls the past days up.
 func (rc *Recorder) Record(ctx context.Context, h Hit) error {
-	day := h.At.In(paris()).Format(time.DateOnly)
+	day := h.At.In(web.Paris()).Format(time.DateOnly)
 	key, rolled, err := rc.dayKey(ctx, day)
 	if err != nil {
 		return err

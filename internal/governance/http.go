@@ -85,7 +85,7 @@ func localTime(s string) (time.Time, error) {
 	if s == "" {
 		return time.Time{}, nil
 	}
-	return time.ParseInLocation("2006-01-02T15:04", s, paris())
+	return time.ParseInLocation("2006-01-02T15:04", s, web.Paris())
 }
 
 func redirect(w http.ResponseWriter, r *http.Request, to, flash string) error {
@@ -685,16 +685,16 @@ func (h *Handler) transparencyForm(w http.ResponseWriter, r *http.Request) error
 
 func (h *Handler) openData(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
-	to := h.svc.now().In(paris())
+	to := h.svc.now().In(web.Paris())
 	from := to.AddDate(-1, 0, 0)
 	var err error
 	if s := q.Get("debut"); s != "" {
-		if from, err = time.ParseInLocation(time.DateOnly, s, paris()); err != nil {
+		if from, err = time.ParseInLocation(time.DateOnly, s, web.Paris()); err != nil {
 			return problem.Invalid("invalid_parameter", "Paramètre debut invalide : date AAAA-MM-JJ attendue.").Field("debut", "Date invalide.")
 		}
 	}
 	if s := q.Get("fin"); s != "" {
-		if to, err = time.ParseInLocation(time.DateOnly, s, paris()); err != nil {
+		if to, err = time.ParseInLocation(time.DateOnly, s, web.Paris()); err != nil {
 			return problem.Invalid("invalid_parameter", "Paramètre fin invalide : date AAAA-MM-JJ attendue.").Field("fin", "Date invalide.")
 		}
 	}

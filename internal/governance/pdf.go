@@ -3,6 +3,7 @@ package governance
 import (
 	"fmt"
 	"io"
+	"socle/internal/platform/web"
 	"strconv"
 	"strings"
 
@@ -36,8 +37,8 @@ func WritePDF(w io.Writer, d Dossier) error {
 	pdf.MultiCell(0, 8, t(title), "", "L", false)
 	pdf.SetFont("Helvetica", "", 10)
 	pdf.MultiCell(0, 5, t(fmt.Sprintf("%s — séance du %s%s. Territoire : %s. Dossier établi le %s.",
-		d.Meeting.Title, d.Meeting.StartsAt.In(paris()).Format("02/01/2006 à 15:04"), placeSuffix(d.Meeting.Place),
-		d.Territory, d.GeneratedAt.In(paris()).Format("02/01/2006 à 15:04"))), "", "L", false)
+		d.Meeting.Title, d.Meeting.StartsAt.In(web.Paris()).Format("02/01/2006 à 15:04"), placeSuffix(d.Meeting.Place),
+		d.Territory, d.GeneratedAt.In(web.Paris()).Format("02/01/2006 à 15:04"))), "", "L", false)
 	if d.Meeting.Agenda != "" {
 		section(pdf, t, "Ordre du jour")
 		pdf.MultiCell(0, 5, t(d.Meeting.Agenda), "", "L", false)

@@ -58,8 +58,6 @@ func (s *Service) SetClock(now func() time.Time) { s.now = now }
 // Sources lists the computed sources, for forms.
 func (s *Service) Sources() []SourceInfo { return s.opts.Sources }
 
-func paris() *time.Location { return web.Paris() }
-
 func actor(p *auth.Principal) string {
 	if p == nil || p.User.Email == "" {
 		return "inconnu"
@@ -186,15 +184,15 @@ func (s *Service) Alerts(ctx context.Context, p *auth.Principal) ([]Alert, error
 	if err != nil {
 		return nil, err
 	}
-	now := s.now().In(paris())
+	now := s.now().In(web.Paris())
 	var out []Alert
 	for _, b := range bodies {
 		if b.MinPerYear == 0 {
 			continue
 		}
 		for _, year := range []int{now.Year() - 1, now.Year()} {
-			from := time.Date(year, 1, 1, 0, 0, 0, 0, paris()).UTC()
-			to := time.Date(year+1, 1, 1, 0, 0, 0, 0, paris()).UTC()
+			from := time.Date(year, 1, 1, 0, 0, 0, 0, web.Paris()).UTC()
+			to := time.Date(year+1, 1, 1, 0, 0, 0, 0, web.Paris()).UTC()
 			var held, planned int
 			err := s.db.QueryRowContext(ctx, `SELECT COALESCE(SUM(CASE WHEN held THEN 1 ELSE 0 END), 0),
 				COALESCE(SUM(CASE WHEN NOT held AND starts_at >= ? THEN 1 ELSE 0 END), 0)
@@ -447,7 +445,7 @@ func (s *Service) RecordDecision(ctx context.Context, p *auth.Principal, meeting
 				return err
 			}
 			return s.store.addHistory(ctx, tx, d.ProjectID, d.CreatedAt, project.Status, newStatus, d.ID,
-				b.Name+" du "+m.StartsAt.In(paris()).Format("02/01/2006")+" : "+d.Summary, d.CreatedBy)
+				b.Name+" du "+m.StartsAt.In(web.Paris()).Format("02/01/2006")+" : "+d.Summary, d.CreatedBy)
 		case d.Kind == DecisionBudgetArbitrated && d.ProjectID != 0:
 			if _, err := tx.ExecContext(ctx, `UPDATE gov_projects SET cost_cents = ? WHERE id = ?`, d.AmountCents, d.ProjectID); err != nil {
 				return err

@@ -3,6 +3,7 @@ package governance
 import (
 	"context"
 	"fmt"
+	"socle/internal/platform/web"
 	"strconv"
 	"time"
 )
@@ -16,17 +17,17 @@ type Period struct {
 
 // PeriodOf returns the period of frequency f containing t.
 func PeriodOf(f Frequency, t time.Time) Period {
-	t = t.In(paris())
+	t = t.In(web.Paris())
 	switch f {
 	case Monthly:
-		from := time.Date(t.Year(), t.Month(), 1, 0, 0, 0, 0, paris())
+		from := time.Date(t.Year(), t.Month(), 1, 0, 0, 0, 0, web.Paris())
 		return Period{Key: from.Format("2006-01"), From: from, To: from.AddDate(0, 1, 0)}
 	case Quarterly:
 		q := (int(t.Month()) - 1) / 3
-		from := time.Date(t.Year(), time.Month(q*3+1), 1, 0, 0, 0, 0, paris())
+		from := time.Date(t.Year(), time.Month(q*3+1), 1, 0, 0, 0, 0, web.Paris())
 		return Period{Key: strconv.Itoa(t.Year()) + "-T" + strconv.Itoa(q+1), From: from, To: from.AddDate(0, 3, 0)}
 	}
-	from := time.Date(t.Year(), 1, 1, 0, 0, 0, 0, paris())
+	from := time.Date(t.Year(), 1, 1, 0, 0, 0, 0, web.Paris())
 	return Period{Key: strconv.Itoa(t.Year()), From: from, To: from.AddDate(1, 0, 0)}
 }
 

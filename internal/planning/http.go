@@ -601,7 +601,7 @@ func (h *Handler) surveysPage(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	v := surveysView{Manage: p.Has(auth.PermPlanManage), Read: p.Has(auth.PermPlanRead), Answer: p.Has(auth.PermSurveyAnswer),
-		Today: h.svc.now().In(paris()).Format(dateLayout), Mine: map[int64][]string{}}
+		Today: h.svc.now().In(web.Paris()).Format(dateLayout), Mine: map[int64][]string{}}
 	if v.Read {
 		if v.Questionnaires, err = h.svc.Questionnaires(r.Context(), p); err != nil {
 			return err
@@ -826,7 +826,7 @@ func (h *Handler) answerPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	v := answerView{Campaign: c, Questionnaire: q, UAI: uai, Open: c.Open(h.svc.now().In(paris()).Format(dateLayout)), Current: map[string]any{}}
+	v := answerView{Campaign: c, Questionnaire: q, UAI: uai, Open: c.Open(h.svc.now().In(web.Paris()).Format(dateLayout)), Current: map[string]any{}}
 	if v.History, err = h.svc.History(r.Context(), p, id, uai); err != nil && !isNotFound(err) {
 		return err
 	}

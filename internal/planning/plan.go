@@ -8,6 +8,7 @@ import (
 	"socle/internal/platform/auth"
 	"socle/internal/platform/db"
 	"socle/internal/platform/problem"
+	"socle/internal/platform/web"
 )
 
 // Plans lists the plans (without their operations).
@@ -474,7 +475,7 @@ func (s *Service) UpdateOperation(ctx context.Context, p *auth.Principal, planID
 		return Operation{}, err
 	}
 	if completing && o.Kind == OpDeployment && s.updater != nil {
-		d := Deployment{OperationID: opID, Title: o.Title, Establishments: o.Establishments, AssetIDs: o.AssetIDs, Date: s.now().In(paris()).Format(dateLayout)}
+		d := Deployment{OperationID: opID, Title: o.Title, Establishments: o.Establishments, AssetIDs: o.AssetIDs, Date: s.now().In(web.Paris()).Format(dateLayout)}
 		if err := s.updater.DeploymentDone(ctx, p, d); err != nil {
 			return Operation{}, fmt.Errorf("record deployment in the fleet: %w", err)
 		}

@@ -13,6 +13,7 @@ import (
 	"socle/internal/platform/auth"
 	"socle/internal/platform/db"
 	"socle/internal/platform/problem"
+	"socle/internal/platform/web"
 )
 
 // QuestionType is how a question is answered.
@@ -641,7 +642,7 @@ func (s *Service) Answer(ctx context.Context, p *auth.Principal, campaignID int6
 	if orgID == 0 {
 		return Response{}, problem.NotFound("Établissement de la campagne")
 	}
-	today := s.now().In(paris()).Format(dateLayout)
+	today := s.now().In(web.Paris()).Format(dateLayout)
 	if !c.Open(today) {
 		return Response{}, problem.Conflict("campaign_closed", "La campagne est ouverte du "+frDate(c.OpensOn)+" au "+frDate(c.ClosesOn)+" : les réponses ne sont pas acceptées aujourd'hui.")
 	}
@@ -1009,12 +1010,4 @@ func frDate(iso string) string {
 		return iso
 	}
 	return t.Format("02/01/2006")
-}
-
-func paris() *time.Location {
-	loc, err := time.LoadLocation("Europe/Paris")
-	if err != nil {
-		return time.UTC
-	}
-	return loc
 }

@@ -1,6 +1,9 @@
 package notify
 
-import "time"
+import (
+	"socle/internal/platform/web"
+	"time"
+)
 
 // QuietHours are when no e-mail leaves: the evening and night of working
 // days, and the whole weekend, in the territory's time zone.
@@ -25,12 +28,7 @@ type QuietHours struct {
 
 // DefaultQuietHours are 19:00 to 07:00 and the weekend, Paris time.
 func DefaultQuietHours() QuietHours {
-	loc, err := time.LoadLocation("Europe/Paris")
-	if err != nil {
-		// The binary embeds time/tzdata; this is for a stripped build.
-		loc = time.UTC
-	}
-	return QuietHours{EveningHour: 19, MorningHour: 7, Location: loc}
+	return QuietHours{EveningHour: 19, MorningHour: 7, Location: web.Paris()}
 }
 
 func (q QuietHours) orDefault() QuietHours {
