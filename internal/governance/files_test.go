@@ -16,6 +16,7 @@ import (
 	"golang.org/x/text/encoding/charmap"
 
 	"socle/internal/platform/auth"
+	"socle/internal/platform/ical"
 	"socle/internal/platform/web"
 )
 
@@ -126,7 +127,7 @@ func TestICal(t *testing.T) {
 		StartsAt: time.Date(2026, 10, 15, 8, 0, 0, 0, time.UTC), EndsAt: time.Date(2026, 10, 15, 10, 0, 0, 0, time.UTC),
 		Place: "Rectorat", Agenda: "Point 1\nPoint 2"}
 	var buf bytes.Buffer
-	if err := WriteICal(&buf, "socle", []Meeting{m}, time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)); err != nil {
+	if err := ical.Write(&buf, meetingsCalendar(time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)), meetingEvents("socle", []Meeting{m})); err != nil {
 		t.Fatal(err)
 	}
 	s := buf.String()

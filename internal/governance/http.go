@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"socle/internal/platform/auth"
+	"socle/internal/platform/ical"
 	"socle/internal/platform/problem"
 	"socle/internal/platform/web"
 )
@@ -397,7 +398,7 @@ func (h *Handler) ical(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	var buf bytes.Buffer
-	if err := WriteICal(&buf, "socle", ms, h.svc.now()); err != nil {
+	if err := ical.Write(&buf, meetingsCalendar(h.svc.now()), meetingEvents("socle", ms)); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "text/calendar; charset=utf-8")

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"socle/internal/platform/auth"
+	"socle/internal/platform/ical"
 	"socle/internal/platform/problem"
 	"socle/internal/platform/web"
 	"socle/internal/territory"
@@ -1015,9 +1016,13 @@ func (h *Handler) writeCalendar(w http.ResponseWriter, r *http.Request, p *auth.
 	if host == "" {
 		host = "socle"
 	}
+	events, err := planEvents(pl, host, r.URL.Query().Get("responsable"))
+	if err != nil {
+		return err
+	}
 	w.Header().Set("Content-Type", "text/calendar; charset=utf-8")
 	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="plan-%d.ics"`, id))
-	return writeICal(w, "Plan de déploiement — "+pl.Name, h.svc.now(), planEvents(pl, host, r.URL.Query().Get("responsable")))
+	return ical.Write(w, ical.Calendar{ProdID: "-//Socle//Plan de deploiement//FR", Name: "Plan de déploiement — " + pl.Name, Stamp: h.svc.now()}, events)
 }
 
 type programmeView struct {

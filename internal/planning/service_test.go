@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"socle/internal/platform/auth"
+	"socle/internal/platform/ical"
 	"socle/internal/platform/problem"
 
 	"github.com/xuri/excelize/v2"
@@ -222,7 +223,11 @@ func TestPlanDependenciesCalendarAndFleet(t *testing.T) {
 	// iCalendar: CRLF, folded, escaped, all-day with an exclusive end.
 	pl, _ = s.svc.Plan(s.ctx, sys, pl.ID)
 	var buf bytes.Buffer
-	if err := writeICal(&buf, "Plan", testNow, planEvents(pl, "socle.test", "")); err != nil {
+	events, err := planEvents(pl, "socle.test", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ical.Write(&buf, ical.Calendar{ProdID: "-//Socle//Test//FR", Name: "Plan", Stamp: testNow}, events); err != nil {
 		t.Fatal(err)
 	}
 	ics := buf.String()
@@ -242,28 +247,8 @@ func TestPlanDependenciesCalendarAndFleet(t *testing.T) {
 	}
 	// Only this owner's operations.
 	buf.Reset()
-	_ = writeICal(&buf, "Plan", testNow, planEvents(pl, "socle.test", "karim"))
-	if strings.Count(buf.String(), "BEGIN:VEVENT") != 1 {
-		t.Errorf("owner filter: %s", buf.String())
-	}
-}
-
-func TestICalEncoding(t *testing.T) {
-	if got := icalEscape("a;b,c\\d\ne"); got != `a\;b\,c\\d\ne` {
-		t.Errorf("escape %q", got)
-	}
-	long := "SUMMARY:" + strings.Repeat("é", 60)
-	folded := icalFold(long)
-	for i, l := range strings.Split(strings.TrimSuffix(folded, "\r\n"), "\r\n") {
-		if len(l) > 75 || (i > 0 && !strings.HasPrefix(l, " ")) {
-			t.Errorf("line %d %q", i, l)
-		}
-		if !utf8Valid(l) {
-			t.Errorf("line %d cuts a character", i)
-		}
-	}
-	if strings.ReplaceAll(strings.ReplaceAll(folded, "\r\n ", ""), "\r\n", "") != long {
-		t.Error("unfolding does not give the line back")
+	if events, err = planEvents(pl, "socle.test", "karim"); err != nil || len(events) != 1 {
+		t.Errorf("owner filter: %+v %v", events, err)
 	}
 }
 
