@@ -62,10 +62,6 @@ const (
 	// is refused).
 	delegationCookie = "socle_externe"
 	delegationTTL    = 10 * time.Minute
-	// DelegationParam, on /connexion, makes the login page offer the
-	// external provider's button (set by this package when it sends a
-	// browser to log in and delegation is configured).
-	DelegationParam = "externe"
 )
 
 // Link kinds.

@@ -126,12 +126,7 @@ func (h *Handler) toLogin(w http.ResponseWriter, r *http.Request, endSession boo
 	q := r.URL.Query()
 	q.Set(freshParam, marker)
 	back := r.URL.Path + "?" + q.Encode()
-	login := "/connexion?retour=" + url.QueryEscape(back)
-	if h.svc.delegationOn() {
-		// The login page offers the external provider's button.
-		login += "&" + DelegationParam + "=1"
-	}
-	http.Redirect(w, r, login, http.StatusFound)
+	http.Redirect(w, r, "/connexion?retour="+url.QueryEscape(back), http.StatusFound)
 	return nil
 }
 
