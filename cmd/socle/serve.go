@@ -72,6 +72,10 @@ func serveCmd(ctx context.Context, args []string) error {
 	defer a.Notify.Close()
 	a.Privacy.Start()
 	defer a.Privacy.Close()
+	// Page views are counted in memory and written every few seconds; the
+	// last ones on the way out.
+	a.Audience.Start()
+	defer a.Audience.Close()
 	go cleanup(ctx, a)
 	go checkClocks(ctx, a)
 	// Notification mails that failed are retried from the outbox.

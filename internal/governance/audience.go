@@ -5,8 +5,10 @@ import (
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/csv"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -43,10 +45,89 @@ type Recorder struct {
 	mu  sync.Mutex
 	day string
 	key []byte
+	// pending counts the hits not yet written, by row: a page view costs
+	// no database write, Flush writes them together (every few seconds
+	// once started, and on Close). uais caches, for the day, the
+	// establishment of each person seen.
+	pending map[audienceRow]int
+	uais    map[int64]string
+	stop    chan struct{}
+	done    chan struct{}
 }
 
+// audienceRow is one row of gov_audience_today.
+type audienceRow struct{ day, service, profile, uai, visitor string }
+
+// flushEvery is how often a started recorder writes its counts.
+const flushEvery = 5 * time.Second
+
 // Recorder returns the audience recorder.
-func (s *Service) Recorder() *Recorder { return &Recorder{svc: s} }
+func (s *Service) Recorder() *Recorder {
+	return &Recorder{svc: s, pending: map[audienceRow]int{}, uais: map[int64]string{}}
+}
+
+// Start writes the counts in the background, every few seconds.
+func (rc *Recorder) Start() {
+	rc.stop, rc.done = make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(rc.done)
+		t := time.NewTicker(flushEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-rc.stop:
+				return
+			case <-t.C:
+				if err := rc.Flush(context.Background()); err != nil {
+					rc.svc.log.Warn("audience not written", "err", err)
+				}
+			}
+		}
+	}()
+}
+
+// Close stops the background writer and writes what is left.
+func (rc *Recorder) Close() {
+	if rc.stop != nil {
+		close(rc.stop)
+		<-rc.done
+		rc.stop = nil
+	}
+	if err := rc.Flush(context.Background()); err != nil {
+		rc.svc.log.Warn("audience not written", "err", err)
+	}
+}
+
+// Flush writes the pending counts in one transaction. On failure they stay
+// pending, for the next flush.
+func (rc *Recorder) Flush(ctx context.Context) error {
+	rc.mu.Lock()
+	batch := rc.pending
+	rc.pending = map[audienceRow]int{}
+	rc.mu.Unlock()
+	if len(batch) == 0 {
+		return nil
+	}
+	err := rc.svc.db.InTx(ctx, func(tx *db.Tx) error {
+		for r, n := range batch {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO gov_audience_today (day, service, profile, uai, visitor, hits) VALUES (?, ?, ?, ?, ?, ?)
+				ON CONFLICT (day, service, profile, uai, visitor) DO UPDATE SET hits = gov_audience_today.hits + excluded.hits`,
+				r.day, r.service, r.profile, r.uai, r.visitor, n); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		rc.mu.Lock()
+		for r, n := range batch {
+			rc.pending[r] += n
+		}
+		rc.mu.Unlock()
+		return fmt.Errorf("record audience: %w", err)
+	}
+	return nil
+}
 
 // DefaultServiceOf names the ENT service of a page path; API calls,
 // static files and technical endpoints are not audience.
@@ -136,20 +217,31 @@ func ProfileOf(p *auth.Principal) string {
 // RecordPrincipal records a page view of a service by a logged-in person,
 // counted at the establishment of their first grant on one.
 func (rc *Recorder) RecordPrincipal(ctx context.Context, p *auth.Principal, service string) error {
-	var ids []any
-	for _, g := range p.Grants {
-		if g.OrgID != 0 {
-			ids = append(ids, g.OrgID)
+	rc.mu.Lock()
+	uai, known := rc.uais[p.User.ID]
+	rc.mu.Unlock()
+	if !known {
+		var ids []any
+		for _, g := range p.Grants {
+			if g.OrgID != 0 {
+				ids = append(ids, g.OrgID)
+			}
 		}
-	}
-	uai := ""
-	if len(ids) > 0 {
-		_ = rc.svc.db.QueryRowContext(ctx, `SELECT uai FROM establishments WHERE org_id IN (`+db.Placeholders(len(ids))+`) ORDER BY uai LIMIT 1`, ids...).Scan(&uai)
+		if len(ids) > 0 {
+			err := rc.svc.db.QueryRowContext(ctx, `SELECT uai FROM establishments WHERE org_id IN (`+db.Placeholders(len(ids))+`) ORDER BY uai LIMIT 1`, ids...).Scan(&uai)
+			if err != nil && !errors.Is(err, sql.ErrNoRows) {
+				return fmt.Errorf("audience establishment: %w", err)
+			}
+		}
+		rc.mu.Lock()
+		rc.uais[p.User.ID] = uai
+		rc.mu.Unlock()
 	}
 	return rc.Record(ctx, Hit{Service: service, Profile: ProfileOf(p), UAI: uai, UserID: p.User.ID, At: rc.svc.now()})
 }
 
-// Record counts a hit. The first hit of a new day rolls the past days up.
+// Record counts a hit, in memory until the next Flush. The first hit of a
+// new day rolls the past days up.
 func (rc *Recorder) Record(ctx context.Context, h Hit) error {
 	day := h.At.In(web.Paris()).Format(time.DateOnly)
 	key, rolled, err := rc.dayKey(ctx, day)
@@ -157,6 +249,10 @@ func (rc *Recorder) Record(ctx context.Context, h Hit) error {
 		return err
 	}
 	if rolled {
+		// The days before are complete: written, then rolled up.
+		if err := rc.Flush(ctx); err != nil {
+			return err
+		}
 		if err := rc.svc.RollupAudience(ctx, day); err != nil {
 			return err
 		}
@@ -164,12 +260,9 @@ func (rc *Recorder) Record(ctx context.Context, h Hit) error {
 	mac := hmac.New(sha256.New, key)
 	fmt.Fprint(mac, h.UserID)
 	visitor := hex.EncodeToString(mac.Sum(nil)[:12])
-	_, err = rc.svc.db.ExecContext(ctx, `INSERT INTO gov_audience_today (day, service, profile, uai, visitor, hits) VALUES (?, ?, ?, ?, ?, 1)
-		ON CONFLICT (day, service, profile, uai, visitor) DO UPDATE SET hits = gov_audience_today.hits + 1`,
-		day, h.Service, h.Profile, h.UAI, visitor)
-	if err != nil {
-		return fmt.Errorf("record audience: %w", err)
-	}
+	rc.mu.Lock()
+	rc.pending[audienceRow{day, h.Service, h.Profile, h.UAI, visitor}]++
+	rc.mu.Unlock()
 	return nil
 }
 
@@ -197,6 +290,7 @@ func (rc *Recorder) dayKey(ctx context.Context, day string) ([]byte, bool, error
 		return nil, false, fmt.Errorf("audience key: %w", err)
 	}
 	rc.day, rc.key = day, key
+	rc.uais = map[int64]string{}
 	return key, true, nil
 }
 

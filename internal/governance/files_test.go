@@ -170,6 +170,13 @@ func TestAudienceIsPseudonymous(t *testing.T) {
 	} {
 		f.must(rc.Record(f.ctx, h))
 	}
+	// Counted in memory: nothing is written before a flush.
+	var n int
+	f.must(f.db.QueryRowContext(f.ctx, `SELECT COUNT(*) FROM gov_audience_today`).Scan(&n))
+	if n != 0 {
+		t.Fatalf("%d rows written before the flush", n)
+	}
+	f.must(rc.Flush(f.ctx))
 	var visitor string
 	f.must(f.db.QueryRowContext(f.ctx, `SELECT visitor FROM gov_audience_today WHERE profile = 'enseignant'`).Scan(&visitor))
 	if _, err := hex.DecodeString(visitor); err != nil || len(visitor) != 24 || visitor == "601" {
@@ -184,11 +191,12 @@ func TestAudienceIsPseudonymous(t *testing.T) {
 	if visits != 4 || visitors != 3 || leftover != 0 || keys != 0 {
 		t.Fatalf("rollup: %d visits %d visitors, %d rows and %d keys left", visits, visitors, leftover, keys)
 	}
+	f.must(rc.Flush(f.ctx))
 	var other string
 	f.must(f.db.QueryRowContext(f.ctx, `SELECT visitor FROM gov_audience_today WHERE day = '2026-10-15'`).Scan(&other))
 	rc2 := f.svc.Recorder()
 	f.must(rc2.Record(f.ctx, Hit{Service: "accueil", Profile: "enseignant", UAI: "0350001A", UserID: 601, At: day1.AddDate(0, 0, 1)}))
-	var n int
+	rc2.Close()
 	f.must(f.db.QueryRowContext(f.ctx, `SELECT COUNT(*) FROM gov_audience_today WHERE visitor = ?`, visitor).Scan(&n))
 	if n != 0 {
 		t.Fatal("the same person has the same pseudonym on another day")
@@ -277,6 +285,7 @@ func TestRecorderMiddleware(t *testing.T) {
 		req = req.WithContext(web.WithPrincipal(req.Context(), c.p))
 		page.ServeHTTP(httptest.NewRecorder(), req)
 	}
+	f.must(rc.Flush(f.ctx))
 	rows, err := f.db.QueryContext(f.ctx, `SELECT service, profile, uai, hits FROM gov_audience_today ORDER BY service`)
 	f.must(err)
 	defer rows.Close()

@@ -242,9 +242,9 @@ func BenchmarkPortalHomeParallel(b *testing.B) {
 }
 
 // BenchmarkAudienceHit is the page-view count that the audience
-// middleware writes after every page shown (the home page included), one
-// database write per view: with many in flight, how many the database
-// takes per second bounds the pages served.
+// middleware adds after every page shown (the home page included), then
+// writing the counts as the recorder's background flush does: what a page
+// view costs once the writes are batched.
 func BenchmarkAudienceHit(b *testing.B) {
 	s := newDemoServer(b)
 	ctx := context.Background()
@@ -261,5 +261,8 @@ func BenchmarkAudienceHit(b *testing.B) {
 			}
 		}
 	})
-	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "writes/s")
+	if err := s.app.Audience.Flush(ctx); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "hits/s")
 }
