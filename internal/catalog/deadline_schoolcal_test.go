@@ -5,39 +5,18 @@ import (
 	"errors"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"socle/internal/platform/opendata"
 )
 
 // schoolCalendarFile finds the national school calendar beside the
 // repository (../shared/data/open-data, relative to the directory holding
 // go.mod). Missing, the tests skip, except in CI, which always has it.
 func schoolCalendarFile(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("no go.mod above the package directory")
-		}
-		dir = parent
-	}
-	path := filepath.Join(dir, "..", "shared", "data", "open-data", "fr-en-calendrier-scolaire.csv")
-	if _, err := os.Stat(path); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("national school calendar missing in CI: %v", err)
-		}
-		t.Skipf("national school calendar not found at %s (the shared open data lives beside the repository): %v", path, err)
-	}
-	return path
+	return opendata.Path(t, "fr-en-calendrier-scolaire.csv")
 }
 
 // rennesHolidays reads the holiday periods of académie de Rennes (zone B)

@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
@@ -16,6 +15,7 @@ import (
 	"socle/internal/platform/auth"
 	"socle/internal/platform/db"
 	"socle/internal/platform/db/dbtest"
+	"socle/internal/platform/opendata"
 	"socle/internal/platform/web"
 	"socle/internal/territory"
 	assets "socle/web"
@@ -170,37 +170,9 @@ func newFx(t testing.TB) *fx {
 	return &fx{t: t, ctx: context.Background(), db: d, terr: terr, fleet: fl, svc: svc}
 }
 
-// openData returns a real open-data file next to the repository; absent,
-// the test is skipped, except in CI.
-func openData(tb testing.TB, name string) string {
-	tb.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			tb.Fatal("go.mod not found")
-		}
-		dir = parent
-	}
-	path := filepath.Join(dir, "..", "shared", "data", "open-data", name)
-	if _, err := os.Stat(path); err != nil {
-		if os.Getenv("CI") != "" {
-			tb.Fatalf("open data file missing in CI: %v", err)
-		}
-		tb.Skipf("open data file %s absent", path)
-	}
-	return path
-}
-
 func (f *fx) importFile(kind territory.ImportKind, name string) {
 	f.t.Helper()
-	file, err := os.Open(openData(f.t, name))
+	file, err := os.Open(opendata.Path(f.t, name))
 	if err != nil {
 		f.t.Fatal(err)
 	}

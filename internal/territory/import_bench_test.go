@@ -15,13 +15,14 @@ import (
 	"time"
 
 	"socle/internal/platform/auth"
+	"socle/internal/platform/opendata"
 )
 
 // BenchmarkImportAnnuaireIlleEtVilaine imports the real directory of
 // Ille-et-Vilaine (996 rows) into a fresh database per iteration. Target:
 // under 0.5 s on SQLite.
 func BenchmarkImportAnnuaireIlleEtVilaine(b *testing.B) {
-	path := openDataFile(b, fileAnnuaire)
+	path := opendata.Path(b, fileAnnuaire)
 	benchmarkImport(b, path, 996)
 }
 

@@ -16,37 +16,9 @@ import (
 	"socle/internal/platform/csvimport"
 	"socle/internal/platform/db"
 	"socle/internal/platform/db/dbtest"
+	"socle/internal/platform/opendata"
 	"socle/internal/platform/problem"
 )
-
-// openDataFile returns the path of a real open-data file in
-// ../shared/data/open-data next to the repository. Absent, the test is
-// skipped, except in CI, which always has them.
-func openDataFile(tb testing.TB, name string) string {
-	tb.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			tb.Fatal("go.mod not found above the test's directory")
-		}
-		dir = parent
-	}
-	path := filepath.Join(dir, "..", "shared", "data", "open-data", name)
-	if _, err := os.Stat(path); err != nil {
-		if os.Getenv("CI") != "" {
-			tb.Fatalf("open data file missing in CI: %v", err)
-		}
-		tb.Skipf("open data file %s absent: skipped (put the published files in ../shared/data/open-data to run it)", path)
-	}
-	return path
-}
 
 const (
 	fileAnnuaire   = "fr-en-annuaire-education-35.csv"
@@ -133,7 +105,7 @@ func TestImportRealFiles(t *testing.T) {
 	}
 
 	t.Run("annuaire", func(t *testing.T) {
-		path := openDataFile(t, fileAnnuaire)
+		path := opendata.Path(t, fileAnnuaire)
 		var progress []int64
 		rep := importPath(t, s, ImportAnnuaire, path, ImportOptions{Progress: func(n int64) { progress = append(progress, n) }})
 		// 993 establishments, and the 3 second lines of multi-line ones.
@@ -162,7 +134,7 @@ func TestImportRealFiles(t *testing.T) {
 	})
 
 	t.Run("the import writes what the store would", func(t *testing.T) {
-		openDataFile(t, fileAnnuaire)
+		opendata.Path(t, fileAnnuaire)
 		rows, err := d.QueryContext(ctx, `SELECT e.uai, o.search_text, e.content_hash FROM establishments e JOIN organizations o ON o.id = e.org_id`)
 		if err != nil {
 			t.Fatal(err)
@@ -195,7 +167,7 @@ func TestImportRealFiles(t *testing.T) {
 	})
 
 	t.Run("establishments checked by hand", func(t *testing.T) {
-		openDataFile(t, fileAnnuaire)
+		opendata.Path(t, fileAnnuaire)
 		tests := []struct {
 			uai            string
 			name           string
@@ -248,7 +220,7 @@ func TestImportRealFiles(t *testing.T) {
 	})
 
 	t.Run("what each collectivité maintains", func(t *testing.T) {
-		openDataFile(t, fileAnnuaire)
+		opendata.Path(t, fileAnnuaire)
 		tests := []struct {
 			kind Kind
 			code string
@@ -316,7 +288,7 @@ func TestImportRealFiles(t *testing.T) {
 			{fileSecond, 823, 11, 17, "second-degre", "2018-2019"},
 		}
 		for _, tt := range tests {
-			path := openDataFile(t, tt.file)
+			path := opendata.Path(t, tt.file)
 			rep := importPath(t, s, ImportEffectifs, path, ImportOptions{})
 			wantCounts(t, rep, tt.read, tt.read, 0, 0, 0)
 			if len(rep.Notes) != tt.absentRows || len(noteUAIs(rep)) != tt.absentUAIs {
@@ -361,7 +333,7 @@ func TestImportRealFiles(t *testing.T) {
 	})
 
 	t.Run("calendrier", func(t *testing.T) {
-		path := openDataFile(t, fileCalendrier)
+		path := opendata.Path(t, fileCalendrier)
 		rep := importPath(t, s, ImportCalendrier, path, ImportOptions{})
 		wantCounts(t, rep, 2113, 2113, 0, 0, 0)
 		rep = importPath(t, s, ImportCalendrier, path, ImportOptions{})
@@ -386,7 +358,7 @@ func TestImportRealFiles(t *testing.T) {
 	})
 
 	t.Run("carte scolaire", func(t *testing.T) {
-		path := openDataFile(t, fileCarte)
+		path := opendata.Path(t, fileCarte)
 		rep := importPath(t, s, ImportCarteScolaire, path, ImportOptions{})
 		wantCounts(t, rep, 5416, 5416, 0, 0, 0)
 		rep = importPath(t, s, ImportCarteScolaire, path, ImportOptions{})
@@ -414,7 +386,7 @@ func TestImportRealFiles(t *testing.T) {
 	})
 
 	t.Run("geolocation vintage", func(t *testing.T) {
-		path := openDataFile(t, fileGeo)
+		path := opendata.Path(t, fileGeo)
 		before, _, err := s.Establishment(ctx, sys, "0350913C")
 		if err != nil || before.Priority != PriorityREP || before.Phone == "" {
 			t.Fatalf("0350913C before: %+v %v", before, err)
@@ -438,7 +410,7 @@ func TestImportRealFiles(t *testing.T) {
 	})
 
 	t.Run("history", func(t *testing.T) {
-		openDataFile(t, fileAnnuaire)
+		opendata.Path(t, fileAnnuaire)
 		runs, err := s.ImportRuns(ctx, sys, 100)
 		if err != nil || len(runs) == 0 {
 			t.Fatalf("runs: %d %v", len(runs), err)
