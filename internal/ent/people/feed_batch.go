@@ -433,7 +433,7 @@ func (f *feedRun) attachAll(ctx context.Context, lines []*feedLine) error {
 		}
 		if isMember {
 			if old := RoleOf(m.profile, m.function); old != "" && old != RoleOf(l.fr.profile, l.fr.function) {
-				if _, err := q.ExecContext(ctx, `DELETE FROM grants WHERE user_id = ? AND org_id = ? AND role = ?`, l.id, f.w.est, string(old)); err != nil {
+				if err := f.w.s.store.accounts.RemoveGrant(ctx, q, l.id, f.w.est, old); err != nil {
 					return err
 				}
 			}

@@ -58,7 +58,7 @@ func NewService(d *db.DB, authSvc *auth.Service, log *slog.Logger, opts Options)
 	if opts.LoginDomain == "" {
 		opts.LoginDomain = "ent.invalid"
 	}
-	return &Service{db: d, auth: authSvc, store: NewStore(d), log: log, opts: opts, now: time.Now}
+	return &Service{db: d, auth: authSvc, store: NewStore(d, authSvc.Store()), log: log, opts: opts, now: time.Now}
 }
 
 // SetDeleter, SetAccessLogger and SetShareReporter complete the options

@@ -8,19 +8,22 @@ import (
 	"strings"
 	"time"
 
+	"socle/internal/platform/auth"
 	"socle/internal/platform/csvimport"
 	"socle/internal/platform/db"
 )
 
-// Store is the SQL of the directory. Accounts live in the auth tables; the
-// few writes this package makes there (an account without password for a
-// fed person, disabling a suspended one, removing the grant of a membership
-// that ended) are here, in one place, because the auth service has no
-// batch-friendly form of them.
-type Store struct{ db *db.DB }
+// Store is the SQL of the directory. Accounts live in the auth tables and
+// change through the auth store (disabling, grants); only the creation of
+// accounts without password for fed people is written here, in batches
+// the auth service has no form of.
+type Store struct {
+	db       *db.DB
+	accounts *auth.Store
+}
 
-// NewStore returns a store on d.
-func NewStore(d *db.DB) *Store { return &Store{db: d} }
+// NewStore returns a store on d, changing accounts through accounts.
+func NewStore(d *db.DB, accounts *auth.Store) *Store { return &Store{db: d, accounts: accounts} }
 
 // establishment is what the directory needs of an establishment.
 type establishment struct {
@@ -191,8 +194,8 @@ func (s *Store) removeMembership(ctx context.Context, q db.Querier, estID, userI
 		return fmt.Errorf("remove membership: %w", err)
 	}
 	if role != "" {
-		if _, err := q.ExecContext(ctx, `DELETE FROM grants WHERE user_id = ? AND org_id = ? AND role = ?`, userID, estID, role); err != nil {
-			return fmt.Errorf("remove grant: %w", err)
+		if err := s.accounts.RemoveGrant(ctx, q, userID, estID, auth.Role(role)); err != nil {
+			return err
 		}
 	}
 	_, err := q.ExecContext(ctx, `UPDATE group_members SET ended_at = ? WHERE user_id = ? AND ended_at IS NULL
@@ -211,11 +214,7 @@ func (s *Store) suspendIfOrphan(ctx context.Context, q db.Querier, userID int64,
 	if n, _ := res.RowsAffected(); n == 0 {
 		return false, nil
 	}
-	if _, err := q.ExecContext(ctx, `UPDATE users SET disabled = TRUE WHERE id = ?`, userID); err != nil {
-		return false, err
-	}
-	_, err = q.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ?`, userID)
-	return true, err
+	return true, s.accounts.SetDisabled(ctx, q, userID, true)
 }
 
 // reactivate lifts a suspension this package set (an account disabled by
@@ -228,8 +227,7 @@ func (s *Store) reactivate(ctx context.Context, q db.Querier, userID int64) (boo
 	if n, _ := res.RowsAffected(); n == 0 {
 		return false, nil
 	}
-	_, err = q.ExecContext(ctx, `UPDATE users SET disabled = FALSE WHERE id = ?`, userID)
-	return true, err
+	return true, s.accounts.SetDisabled(ctx, q, userID, false)
 }
 
 // ensureGroup returns the id of a group, creating it when missing; created

@@ -79,7 +79,7 @@ func (w *writer) attach(ctx context.Context, userID int64, prof Profile, fn Func
 	}
 	if err == nil && (Profile(oldProf) != prof || Function(oldFn) != fn) {
 		if old := RoleOf(Profile(oldProf), Function(oldFn)); old != "" && old != RoleOf(prof, fn) {
-			if _, err := w.q.ExecContext(ctx, `DELETE FROM grants WHERE user_id = ? AND org_id = ? AND role = ?`, userID, w.est, string(old)); err != nil {
+			if err := w.s.store.accounts.RemoveGrant(ctx, w.q, userID, w.est, old); err != nil {
 				return false, err
 			}
 		}

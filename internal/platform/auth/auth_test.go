@@ -145,3 +145,37 @@ func TestScopeFollowsTheTree(t *testing.T) {
 		}
 	}
 }
+
+// Disabling an account ends its sessions and revokes its tokens for good:
+// enabling it again does not bring them back.
+func TestSetDisabled(t *testing.T) {
+	svc, d := newService(t)
+	ctx := context.Background()
+	id, err := svc.CreateUser(ctx, auth.NewUser{Email: "suspendu@ecole.test", DisplayName: "Suspendu", Password: "correct horse battery"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	token, _, err := svc.IssueToken(ctx, id, "script")
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret, _, _, err := svc.StartSession(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.Store().SetDisabled(ctx, d, id, true); err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.Store().SetDisabled(ctx, d, id, false); err != nil {
+		t.Fatal(err)
+	}
+	if p, err := svc.TokenPrincipal(ctx, token); err != nil || p != nil {
+		t.Errorf("a token issued before the account was disabled: %v %v", p, err)
+	}
+	if p, _, err := svc.SessionPrincipal(ctx, secret); err != nil || p != nil {
+		t.Errorf("a session opened before the account was disabled: %v %v", p, err)
+	}
+	if _, err := svc.Login(ctx, "suspendu@ecole.test", "correct horse battery", "192.0.2.1"); err != nil {
+		t.Errorf("enabled again, the account cannot log in: %v", err)
+	}
+}

@@ -65,6 +65,31 @@ func (s *Store) SetPassword(ctx context.Context, q db.Querier, id int64, hash st
 	return err
 }
 
+// SetDisabled disables or enables an account. Disabling also ends its
+// sessions and revokes its API tokens, so nothing it opened outlives it.
+func (s *Store) SetDisabled(ctx context.Context, q db.Querier, id int64, disabled bool) error {
+	if _, err := q.ExecContext(ctx, `UPDATE users SET disabled = ? WHERE id = ?`, disabled, id); err != nil {
+		return fmt.Errorf("set disabled %d: %w", id, err)
+	}
+	if !disabled {
+		return nil
+	}
+	for _, stmt := range []string{`DELETE FROM sessions WHERE user_id = ?`, `DELETE FROM api_tokens WHERE user_id = ?`} {
+		if _, err := q.ExecContext(ctx, stmt, id); err != nil {
+			return fmt.Errorf("disable %d: %w", id, err)
+		}
+	}
+	return nil
+}
+
+// RemoveGrant withdraws a role held on an organization.
+func (s *Store) RemoveGrant(ctx context.Context, q db.Querier, userID, orgID int64, role Role) error {
+	if _, err := q.ExecContext(ctx, `DELETE FROM grants WHERE user_id = ? AND org_id = ? AND role = ?`, userID, orgID, string(role)); err != nil {
+		return fmt.Errorf("remove grant: %w", err)
+	}
+	return nil
+}
+
 // TouchLogin records a successful login.
 func (s *Store) TouchLogin(ctx context.Context, id int64) error {
 	_, err := s.db.ExecContext(ctx, `UPDATE users SET last_login_at = ? WHERE id = ?`, time.Now().UTC(), id)
