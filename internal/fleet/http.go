@@ -1,7 +1,6 @@
 package fleet
 
 import (
-	"fmt"
 	"html/template"
 	"net/http"
 	"strconv"
@@ -55,17 +54,7 @@ func (h *Handler) Routes(r *web.Router) {
 }
 
 // Euros formats cents as a French amount: 1 234,56 €.
-func Euros(cents int64) string {
-	neg := cents < 0
-	if neg {
-		cents = -cents
-	}
-	s := web.FormatNumber(int(cents/100)) + fmt.Sprintf(",%02d\u00a0€", cents%100)
-	if neg {
-		return "-" + s
-	}
-	return s
-}
+func Euros(cents int64) string { return web.FormatEuros(cents, true) }
 
 type option struct {
 	Value, Label string

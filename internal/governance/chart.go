@@ -168,7 +168,7 @@ func (v IndicatorView) SeriesText(x IndicatorValue) string { return x.Text(v.Uni
 // Cost is the project's estimated cost in euros.
 func (p Project) Cost() string { return euros(p.CostCents) }
 
-func euros(cents int64) string { return formatValue(float64(cents)/100) + "\u00a0€" }
+func euros(cents int64) string { return web.FormatEuros(cents, cents%100 != 0) }
 
 // SLAText is the share of tickets solved in time, or "pas de données".
 func (q QualityRow) SLAText() string { return pctOrNone(q.SLA, " %") }

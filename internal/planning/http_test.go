@@ -172,7 +172,7 @@ func TestScenarioComparisonPageReadable(t *testing.T) {
 	}
 	checkAccessible(t, "/plan-deploiement/scenarios", body)
 	// Amounts in euros, French style, never raw cents.
-	if !regexp.MustCompile(`Dépense : <strong>\d{1,3}(\x{a0}\d{3})*\x{a0}€</strong>`).MatchString(body) {
+	if !regexp.MustCompile(`Dépense : <strong>\d{1,3}(\x{202f}\d{3})*\x{a0}€</strong>`).MatchString(body) {
 		t.Error("amounts are not written in euros")
 	}
 }

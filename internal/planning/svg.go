@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"html/template"
 	"math"
+	"socle/internal/platform/web"
 	"sort"
 	"strings"
 	"time"
@@ -221,22 +222,4 @@ func GapChartSVG(c ScenarioComparison) template.HTML {
 }
 
 // Euros formats cents as a French amount without cents: 1 234 €.
-func Euros(cents int64) string {
-	neg := cents < 0
-	if neg {
-		cents = -cents
-	}
-	s := fmt.Sprintf("%d", (cents+50)/100)
-	var b strings.Builder
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteString("\u00a0")
-		}
-		b.WriteRune(c)
-	}
-	out := b.String() + "\u00a0€"
-	if neg {
-		return "-" + out
-	}
-	return out
-}
+func Euros(cents int64) string { return web.FormatEuros(cents, false) }

@@ -206,6 +206,23 @@ func FormatNumber(n int) string {
 	return b.String()
 }
 
+// FormatEuros writes an amount in cents the French way: "1 234 €", or
+// with its cents, "1 234,56 €".
+func FormatEuros(cents int64, withCents bool) string {
+	sign := ""
+	if cents < 0 {
+		sign, cents = "-", -cents
+	}
+	if !withCents {
+		euros := (cents + 50) / 100
+		if euros == 0 {
+			sign = ""
+		}
+		return sign + FormatNumber(int(euros)) + "\u00a0€"
+	}
+	return sign + FormatNumber(int(cents/100)) + fmt.Sprintf(",%02d\u00a0€", cents%100)
+}
+
 // Paris is the time zone every date is shown in. It comes from the
 // embedded tz database (the binary imports time/tzdata), so it works on a
 // machine without zoneinfo; loaded once.

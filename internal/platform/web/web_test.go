@@ -240,3 +240,22 @@ func TestInstrumentLabelsRoutePattern(t *testing.T) {
 		}
 	}
 }
+
+func TestFormatEuros(t *testing.T) {
+	for _, c := range []struct {
+		cents     int64
+		withCents bool
+		want      string
+	}{
+		{123456, true, "1\u202f234,56\u00a0€"},
+		{123456, false, "1\u202f235\u00a0€"},
+		{5, true, "0,05\u00a0€"},
+		{-380000, true, "-3\u202f800,00\u00a0€"},
+		{-49, false, "0\u00a0€"},
+		{3810000, false, "38\u202f100\u00a0€"},
+	} {
+		if got := web.FormatEuros(c.cents, c.withCents); got != c.want {
+			t.Errorf("FormatEuros(%d, %v) = %q, want %q", c.cents, c.withCents, got, c.want)
+		}
+	}
+}
