@@ -29,6 +29,7 @@ import (
 	"socle/internal/planning/fleetlink"
 	"socle/internal/platform/auth"
 	"socle/internal/platform/db"
+	"socle/internal/platform/problem"
 	"socle/internal/platform/web"
 	"socle/internal/portal"
 	"socle/internal/territory"
@@ -112,7 +113,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		publicURL = "http://" + cfg.Addr
 	}
 	a.Helpdesk = helpdesk.NewService(d, a.Auth, helpdesk.CatalogLevels{Catalog: a.Catalog}, helpdesk.Options{
-		FilesRoot: filepath.Join(cfg.DataDir, "files"), Mail: cfg.Mail, BaseURL: publicURL}, log)
+		FilesRoot: filepath.Join(cfg.DataDir, "files"), Mail: cfg.Mail, BaseURL: publicURL, Timeline: ticketTimeline{a}}, log)
 	a.Catalog.SetMeasuredLevels(a.Helpdesk)
 	copts := collab.Options{}
 	if d.Dialect() == db.Postgres {
@@ -149,6 +150,9 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		{Key: "share", Label: "Partage avec moi", Default: notify.Immediate},
 		{Key: "assignment", Label: "Nouveau travail à faire", Default: notify.Immediate},
 		{Key: "comment", Label: "Nouveau commentaire", Default: notify.Daily},
+		// The helpdesk already mails the people of a ticket: the timeline
+		// only, unless they ask for more.
+		{Key: "ticket", Label: "Suivi de mes demandes d'assistance", Default: notify.Never},
 	} {
 		a.Notify.Declare(t)
 	}
@@ -193,6 +197,22 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 func (a *App) Close() error {
 	a.Collab.Close()
 	return a.DB.Close()
+}
+
+// ticketTimeline puts the helpdesk's notifications on the timeline of the
+// people they mail, when those have an account. It reads a.Notify at call
+// time: the helpdesk is built before the notifications.
+type ticketTimeline struct{ a *App }
+
+func (tt ticketTimeline) TicketEvent(ctx context.Context, email, ref, subject string) error {
+	u, err := tt.a.Auth.UserByEmail(ctx, email)
+	if pe, ok := problem.As(err); ok && pe.Status == http.StatusNotFound {
+		return nil // a contractor's or a guest's address: mail only
+	}
+	if err != nil {
+		return err
+	}
+	return tt.a.Notify.Notify(ctx, []int64{u.ID}, notify.Notification{Type: "ticket", Title: subject, Link: "/tickets/" + ref})
 }
 
 // spaceMembers gives the personal space the class and group spaces of a

@@ -174,6 +174,15 @@ type Options struct {
 	// shown to administrators.
 	OutboxBackoff     time.Duration
 	OutboxMaxAttempts int
+	// Timeline, when set, also puts what the helpdesk mails about a ticket
+	// on the timeline of the people it mails, once the change is committed.
+	Timeline TicketTimeline
+}
+
+// TicketTimeline receives, after the commit, each notification the
+// helpdesk mailed about a ticket (the ENT's timeline, wired by the app).
+type TicketTimeline interface {
+	TicketEvent(ctx context.Context, email, ref, subject string) error
 }
 
 // Ticket is a ticket as lists and pages show it.

@@ -221,9 +221,36 @@ func (s *Service) DeliverOutbox(ctx context.Context) (int, error) { return s.del
 // flushTicket delivers, right after a commit, what the change of one
 // ticket queued, so a notification does not wait for the worker's next
 // pass; a failure is left to the worker's retries.
-func (s *Service) flushTicket(ctx context.Context, ticketID int64) {
-	if _, err := s.deliverOutbox(ctx, ticketID); err != nil {
-		s.log.Warn("outbox flush failed", "ticket_id", ticketID, "err", err)
+func (s *Service) flushTicket(ctx context.Context, t *Ticket, since time.Time) {
+	if _, err := s.deliverOutbox(ctx, t.ID); err != nil {
+		s.log.Warn("outbox flush failed", "ticket_id", t.ID, "err", err)
+	}
+	if s.opts.Timeline == nil {
+		return
+	}
+	// What the change notified, read back once committed: a timeline write
+	// inside the ticket's transaction would wait for SQLite's one writer.
+	rows, err := s.db.QueryContext(ctx, `SELECT recipient, subject FROM notifications WHERE ticket_id = ? AND sent_at >= ? ORDER BY id`, t.ID, since.UTC())
+	if err != nil {
+		s.log.Warn("timeline of a ticket change", "ticket_id", t.ID, "err", err)
+		return
+	}
+	type event struct{ to, subject string }
+	var events []event
+	for rows.Next() {
+		var e event
+		if err := rows.Scan(&e.to, &e.subject); err != nil {
+			rows.Close()
+			s.log.Warn("timeline of a ticket change", "ticket_id", t.ID, "err", err)
+			return
+		}
+		events = append(events, e)
+	}
+	rows.Close()
+	for _, e := range events {
+		if err := s.opts.Timeline.TicketEvent(ctx, e.to, t.Reference, e.subject); err != nil {
+			s.log.Warn("timeline of a ticket change", "ticket_id", t.ID, "err", err)
+		}
 	}
 }
 

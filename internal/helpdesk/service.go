@@ -246,7 +246,7 @@ func (s *Service) create(ctx context.Context, requesterID int64, requesterEmail 
 	if err != nil {
 		return Ticket{}, mapFK(err)
 	}
-	s.flushTicket(ctx, t.ID)
+	s.flushTicket(ctx, &t, now)
 	return t, nil
 }
 

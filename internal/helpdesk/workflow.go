@@ -127,6 +127,7 @@ func (s *Service) SetStatus(ctx context.Context, p *auth.Principal, ref string, 
 //
 // The notifications fn queued are delivered right after the commit.
 func (s *Service) mutate(ctx context.Context, t *Ticket, fn func(tx *db.Tx) error) error {
+	since := s.now()
 	err := s.db.InTx(ctx, func(tx *db.Tx) error {
 		if _, err := tx.ExecContext(ctx, `UPDATE tickets SET updated_at = updated_at WHERE id = ?`, t.ID); err != nil {
 			return fmt.Errorf("lock ticket %d: %w", t.ID, err)
@@ -139,7 +140,7 @@ func (s *Service) mutate(ctx context.Context, t *Ticket, fn func(tx *db.Tx) erro
 		return fn(tx)
 	})
 	if err == nil {
-		s.flushTicket(ctx, t.ID)
+		s.flushTicket(ctx, t, since)
 	}
 	return err
 }

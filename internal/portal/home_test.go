@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"socle/internal/ent/notify"
+	"socle/internal/helpdesk"
 )
 
 func has(t *testing.T, body, want string) {
@@ -114,4 +115,35 @@ func TestHomePerProfile(t *testing.T) {
 		lacks(t, body, "partagé avec toi")
 		lacks(t, body, "Réponse à la demande du parent")
 	})
+}
+
+// What the helpdesk mails about a ticket also lands on the requester's
+// timeline, once the change is committed.
+func TestTicketUpdatesReachTheTimeline(t *testing.T) {
+	s := newDemoServer(t)
+	ctx := context.Background()
+	teacher := s.userID(t, "enseignant@demo.socle.fr")
+	p, err := s.app.Auth.Principal(ctx, teacher)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var est int64
+	for _, g := range p.Grants {
+		if g.OrgID != 0 {
+			est = g.OrgID
+		}
+	}
+	tk, err := s.app.Helpdesk.Create(ctx, p, helpdesk.NewTicket{Kind: helpdesk.KindIncident, EstablishmentID: est,
+		Title: "Le vidéoprojecteur de la classe ne s'allume plus", Urgency: 3, Impact: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var title, link string
+	err = s.app.DB.QueryRowContext(ctx, `SELECT title, link FROM notify_timeline WHERE user_id = ? AND type = 'ticket'`, teacher).Scan(&title, &link)
+	if err != nil {
+		t.Fatalf("no ticket notification on the requester's timeline: %v", err)
+	}
+	if !strings.Contains(title, "Le vidéoprojecteur de la classe ne s'allume plus") || link != "/tickets/"+tk.Reference {
+		t.Errorf("timeline item %q → %q, want the ticket %s", title, link, tk.Reference)
+	}
 }
