@@ -40,7 +40,7 @@ async function openPad(page) {
   await page.goto(socle.url + '/productions');
   await Promise.all([page.waitForURL(/\/productions\/\d+$/), page.getByRole('link', { name: PAD }).first().click()]);
   await Promise.all([page.waitForURL(/\/productions\/\d+\/editer$/), page.getByRole('link', { name: /Éditer à plusieurs/ }).click()]);
-  await page.locator('[data-pad-editor][data-synced="true"]').waitFor({ timeout: SEEN_MS });
+  await page.locator('[data-production-editor="pad"][data-synced="true"]').waitFor({ timeout: SEEN_MS });
   const editor = page.getByRole('textbox', { name: /Texte du pad/ });
   // The demo content came from the server's document, not from the page.
   await editor.getByText('Notre visite au collège').waitFor({ timeout: SEEN_MS });

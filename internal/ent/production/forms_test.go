@@ -108,7 +108,10 @@ func TestEditorPage(t *testing.T) {
 	if st, _ := call(t, srv, f.ines, "GET", pad+"/editer", ""); st != http.StatusNotFound {
 		t.Errorf("outsider: %d, want 404", st)
 	}
-	if st, _ := call(t, srv, f.lea, "GET", create("wall", "Mur")+"/editer", ""); st != http.StatusNotFound {
-		t.Errorf("editor of a wall: %d, want 404", st)
+	for _, k := range Kinds {
+		st, body := call(t, srv, f.lea, "GET", create(string(k), "Production "+string(k))+"/editer", "")
+		if st != 200 || !strings.Contains(body, `data-production-editor="`+string(k)+`"`) || !strings.Contains(body, `/static/editor/`+string(k)+`.js`) {
+			t.Errorf("editor of a %s: %d", k, st)
+		}
 	}
 }

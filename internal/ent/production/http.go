@@ -184,9 +184,11 @@ func (h *Handler) showPage(w http.ResponseWriter, r *http.Request) error {
 }
 
 type editorView struct {
-	Detail   Detail
-	CanWrite bool
-	UserName string
+	Detail    Detail
+	KindLabel string
+	CanWrite  bool
+	CanManage bool
+	UserName  string
 }
 
 // editorPage mounts the browser's real-time editor (web/static/editor/)
@@ -205,12 +207,11 @@ func (h *Handler) editorPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if d.Kind != Pad {
-		return problem.NotFound("Éditeur")
-	}
 	d.Shares = nil
 	return h.render.Render(w, r, http.StatusOK, "production/editor", "Éditer : "+d.Title,
-		editorView{Detail: d, CanWrite: d.Role.rank() >= RoleContribute.rank() && !d.Trashed, UserName: p.User.DisplayName})
+		editorView{Detail: d, KindLabel: d.Kind.Label(), UserName: p.User.DisplayName,
+			CanWrite:  d.Role.rank() >= RoleContribute.rank() && !d.Trashed,
+			CanManage: d.Role.rank() >= RoleManage.rank() && !d.Trashed})
 }
 
 func (h *Handler) exportFile(w http.ResponseWriter, r *http.Request) error {
