@@ -59,6 +59,7 @@ type Post struct {
 
 // Comment is a comment on a blog post.
 type Comment struct {
+	ID      string `json:"id"`
 	Author  string `json:"author"`
 	Text    string `json:"text"`
 	Status  string `json:"status"`
@@ -189,7 +190,7 @@ func readContent(d *yjs.Doc, k Kind) Content {
 			if a, ok := m["comments"].(*yjs.Array); ok {
 				for _, cv := range a.ToSlice() {
 					cm := mapOf(cv)
-					p.Comments = append(p.Comments, Comment{Author: str(cm["author"]), Text: str(cm["text"]),
+					p.Comments = append(p.Comments, Comment{ID: str(cm["id"]), Author: str(cm["author"]), Text: str(cm["text"]),
 						Status: str(cm["status"]), Created: str(cm["created"])})
 				}
 			}
@@ -390,7 +391,7 @@ func writeContent(d *yjs.Doc, tx *yjs.Tx, c Content) error {
 		for _, p := range c.Posts {
 			comments := yjs.ArrayPrelim{}
 			for _, cm := range p.Comments {
-				comments = append(comments, yjs.MapPrelim{"author": cm.Author, "text": cm.Text, "status": cm.Status, "created": cm.Created})
+				comments = append(comments, yjs.MapPrelim{"id": cm.ID, "author": cm.Author, "text": cm.Text, "status": cm.Status, "created": cm.Created})
 			}
 			if err := posts.Push(tx, yjs.MapPrelim{"id": p.ID, "title": p.Title, "body": p.Body, "author": p.Author,
 				"status": p.Status, "created": p.Created, "comments": comments}); err != nil {
@@ -536,6 +537,11 @@ func sanitize(c *Content) {
 		}
 		if c.Posts[i].Comments == nil {
 			c.Posts[i].Comments = []Comment{}
+		}
+		for j := range c.Posts[i].Comments {
+			if c.Posts[i].Comments[j].ID == "" {
+				c.Posts[i].Comments[j].ID = fmt.Sprintf("%s-c%d", c.Posts[i].ID, j+1)
+			}
 		}
 	}
 	for i := range c.Events {

@@ -253,8 +253,8 @@ func writeHTML(b *bytes.Buffer, c Content, title string) {
 			}
 			b.WriteString("</div>\n<section class=\"comments\">\n<h3>Commentaires</h3>\n<ul>\n")
 			for _, cm := range p.Comments {
-				fmt.Fprintf(b, "<li data-author=\"%s\" data-status=\"%s\" data-created=\"%s\">%s</li>\n",
-					esc(cm.Author), esc(cm.Status), esc(cm.Created), esc(cm.Text))
+				fmt.Fprintf(b, "<li data-id=\"%s\" data-author=\"%s\" data-status=\"%s\" data-created=\"%s\">%s</li>\n",
+					esc(cm.ID), esc(cm.Author), esc(cm.Status), esc(cm.Created), esc(cm.Text))
 			}
 			b.WriteString("</ul>\n</section>\n</article>\n")
 		}

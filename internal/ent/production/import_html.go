@@ -132,7 +132,7 @@ func readHTML(kind Kind, data []byte) (Content, string, error) {
 			if cs := find(a, func(n *html.Node) bool { return hasClass(n, "comments") }); cs != nil {
 				if ul := find(cs, func(n *html.Node) bool { return n.DataAtom == atom.Ul }); ul != nil {
 					for _, li := range children(ul, atom.Li) {
-						p.Comments = append(p.Comments, Comment{Author: attr(li, "data-author"), Status: attr(li, "data-status"),
+						p.Comments = append(p.Comments, Comment{ID: attr(li, "data-id"), Author: attr(li, "data-author"), Status: attr(li, "data-status"),
 							Created: attr(li, "data-created"), Text: textOf(li)})
 					}
 				}

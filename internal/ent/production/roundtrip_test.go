@@ -29,7 +29,7 @@ func samples() map[Kind]Content {
 		}},
 		Blog: {Kind: Blog, Posts: []Post{
 			{ID: "post1", Title: "Sortie <script>x</script>", Body: "Premier paragraphe.\n\nSecond & <i>dernier</i>\navec retour.", Author: "Léa",
-				Status: "published", Created: "2026-10-01T10:00:00Z", Comments: []Comment{{Author: "Tom", Text: "Bravo <script>", Status: "published", Created: "2026-10-02T08:00:00Z"}}},
+				Status: "published", Created: "2026-10-01T10:00:00Z", Comments: []Comment{{ID: "c1", Author: "Tom", Text: "Bravo <script>", Status: "published", Created: "2026-10-02T08:00:00Z"}}},
 			{ID: "post2", Title: "Brouillon", Body: "", Author: "Tom", Status: "submitted", Created: "2026-10-03T09:00:00Z", Comments: []Comment{}},
 		}},
 		MindMap: {Kind: MindMap, Nodes: []Node{
