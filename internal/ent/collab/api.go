@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/coder/websocket"
+
 	"socle/internal/ent/collab/yjs"
 )
 
@@ -102,4 +104,36 @@ func (s *Server) applyOnce(ctx context.Context, docID string, fn func(d *yjs.Doc
 		return errors.Join(ferr, fmt.Errorf("collab: save change to %s: %w", docID, err))
 	}
 	return ferr
+}
+
+// Forget deletes a document for good: its update log and snapshot, and its
+// room if this process has it loaded (what was accepted is committed
+// first, so that nothing lands after the delete; connections still open
+// are closed). Call it once the authorizer refuses the document to
+// everybody — after Reauthorize, other processes' clients are gone too.
+func (s *Server) Forget(ctx context.Context, docID string) error {
+	if !validDocID(docID) {
+		return fmt.Errorf("collab: invalid document id")
+	}
+	if r := s.loaded(docID); r != nil {
+		r.mu.Lock()
+		// Held updates then fail with errGone instead of being saved.
+		_ = r.quiesceLocked()
+		r.gone = true
+		conns := make([]*conn, 0, len(r.conns))
+		for c := range r.conns {
+			conns = append(conns, c)
+		}
+		s.mu.Lock()
+		if s.rooms[docID] == r {
+			delete(s.rooms, docID)
+		}
+		s.mu.Unlock()
+		r.cond.Broadcast()
+		r.mu.Unlock()
+		for _, c := range conns {
+			c.kill(websocket.StatusNormalClosure, "document deleted")
+		}
+	}
+	return s.store.forget(ctx, docID)
 }

@@ -774,3 +774,39 @@ func TestStorageFailure(t *testing.T) {
 		t.Errorf("server text = %q", got)
 	}
 }
+
+// Forget deletes a document for good: open connections close, its log and
+// snapshot are gone, and it reloads empty.
+func TestForget(t *testing.T) {
+	e := newEnv(t, Options{})
+	e.user("anne", AccessWrite)
+	ctx := context.Background()
+	a := e.dial("doc", "anne")
+	a.insertText("texte d'une élève")
+	if err := e.srv.Apply(ctx, "autre", func(d *yjs.Doc, tx *yjs.Tx) error { return d.GetText("t").Insert(tx, 0, "reste", nil) }); err != nil {
+		t.Fatal(err)
+	}
+	e.srv.Compact(ctx)
+	waitServerText(t, e, "doc", "texte d'une élève")
+	if err := e.srv.Forget(ctx, "doc"); err != nil {
+		t.Fatal(err)
+	}
+	if code := a.waitClosed(5 * time.Second); code != websocket.StatusNormalClosure {
+		t.Errorf("connection closed with %v", code)
+	}
+	for _, table := range []string{"collab_updates", "collab_snapshots"} {
+		var n int
+		if err := e.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM `+table+` WHERE doc_id = 'doc'`).Scan(&n); err != nil || n != 0 {
+			t.Errorf("%s keeps %d rows (%v)", table, n, err)
+		}
+	}
+	if got := e.serverText("doc"); got != "" {
+		t.Errorf("forgotten document reloads with %q", got)
+	}
+	if got := e.serverText("autre"); got != "reste" {
+		t.Errorf("another document lost its text: %q", got)
+	}
+	if err := e.srv.Forget(ctx, "../x"); err == nil {
+		t.Error("invalid id accepted")
+	}
+}

@@ -189,6 +189,19 @@ func (s *store) snapshot(ctx context.Context, docID string) ([]byte, error) {
 	return b, nil
 }
 
+// forget deletes a document's log and snapshot.
+func (s *store) forget(ctx context.Context, docID string) error {
+	return s.db.InTx(ctx, func(tx *db.Tx) error {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM collab_updates WHERE doc_id = ?`, docID); err != nil {
+			return fmt.Errorf("forget %s: %w", docID, err)
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM collab_snapshots WHERE doc_id = ?`, docID); err != nil {
+			return fmt.Errorf("forget %s: %w", docID, err)
+		}
+		return nil
+	})
+}
+
 // docsToCompact lists the documents with at least min log rows.
 func (s *store) docsToCompact(ctx context.Context, min int) ([]string, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT doc_id FROM collab_updates GROUP BY doc_id HAVING COUNT(*) >= ?`, min)

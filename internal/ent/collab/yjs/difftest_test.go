@@ -575,6 +575,10 @@ func randomServerEdit(d *Doc, tx *Tx, rng *rand.Rand) error {
 		}
 	default:
 		x := d.GetXMLFragment("xml")
+		if x.Len() > 0 && rng.IntN(4) == 0 {
+			pos := rng.IntN(x.Len())
+			return x.Delete(tx, pos, 1+rng.IntN(min(2, x.Len()-pos)))
+		}
 		return x.Insert(tx, rng.IntN(x.Len()+1), XMLElementPrelim{
 			Name:     "paragraph",
 			Attrs:    map[string]any{"level": "1"},

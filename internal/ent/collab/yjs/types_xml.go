@@ -42,6 +42,27 @@ func (f *XMLFragment) Insert(tx *Tx, index int, children ...any) error {
 	return xmlInsert(tx, f.b, index, children)
 }
 
+// Delete removes length children from index.
+func (f *XMLFragment) Delete(tx *Tx, index, length int) error {
+	return xmlDelete(tx, f.b, index, length)
+}
+
+// Delete removes length children from index.
+func (e *XMLElement) Delete(tx *Tx, index, length int) error {
+	return xmlDelete(tx, e.b, index, length)
+}
+
+func xmlDelete(tx *Tx, b *branch, index, length int) error {
+	if err := tx.check(b); err != nil {
+		return err
+	}
+	if index < 0 || length < 0 || index+length > max(b.length, 0) {
+		return fmt.Errorf("yjs: xml delete %d+%d: %w", index, length, ErrOutOfRange)
+	}
+	tx.tr.listDelete(b, index, length)
+	return nil
+}
+
 // NodeName returns the element name as stored (ProseMirror node type).
 func (e *XMLElement) NodeName() string { return e.b.nodeName }
 
