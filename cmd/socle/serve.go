@@ -80,6 +80,8 @@ func serveCmd(ctx context.Context, args []string) error {
 	go checkClocks(ctx, a)
 	// Notification mails that failed are retried from the outbox.
 	go a.Helpdesk.RunOutbox(ctx, 15*time.Second)
+	// Productions edited live: their "modified" date and automatic versions.
+	go a.Production.RunVersions(ctx, 30*time.Second)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {

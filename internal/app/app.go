@@ -172,6 +172,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	// Productions read the directory, notify through the timeline and keep
 	// their content in the collaboration engine's documents.
 	a.Production = production.NewService(d, productionDirectory{a}, productionNotifier{a.Notify}, a.Collab, log)
+	a.Production.SetMediaStore(productionMedia{a})
 	// A person's data export carries their productions in open formats;
 	// the productions they own go with their account.
 	a.Privacy.Register(a.Production)

@@ -19,6 +19,14 @@ func (h *Handler) apiRoutes(r *web.Router) {
 	r.Handle("POST /api/v1/productions/{id}/shares", h.apiShare)
 	r.Handle("DELETE /api/v1/productions/{id}/shares/{share}", h.apiRevoke)
 	r.Handle("GET /api/v1/productions/{id}/export", h.apiExport)
+	r.Handle("POST /api/v1/productions/{id}/media", h.apiUploadMedia)
+	r.Handle("POST /api/v1/productions/{id}/moderation", h.apiModerate)
+	r.Handle("GET /api/v1/productions/{id}/comments", h.apiFollowUps)
+	r.Handle("POST /api/v1/productions/{id}/comments", h.apiAddFollowUp)
+	r.Handle("GET /api/v1/productions/{id}/versions", h.apiVersions)
+	r.Handle("POST /api/v1/productions/{id}/versions", h.apiSaveVersion)
+	r.Handle("POST /api/v1/productions/{id}/versions/{version}/restore", h.apiRestoreVersion)
+	r.Handle("GET /api/v1/productions/{id}/versions/{version}/export", h.apiExportVersion)
 	r.Handle("GET /api/v1/assignments", h.apiAssignments)
 	r.Handle("POST /api/v1/assignments", h.apiAssign)
 	r.Handle("GET /api/v1/assignments/{id}", h.apiAssignment)
@@ -294,4 +302,66 @@ func (h *Handler) apiCollect(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return download(w, "application/zip", "travaux-"+strconv.FormatInt(id, 10)+".zip", buf.Bytes())
+}
+
+func (h *Handler) apiModerate(w http.ResponseWriter, r *http.Request) error {
+	p, err := web.RequireUser(r)
+	if err != nil {
+		return err
+	}
+	id, err := web.PathID(r, "id", "Production")
+	if err != nil {
+		return err
+	}
+	var in Moderation
+	if err := web.DecodeJSON(w, r, 16<<10, &in); err != nil {
+		return err
+	}
+	status, err := h.svc.Moderate(r.Context(), p, id, in)
+	if err != nil {
+		return err
+	}
+	return web.JSON(w, http.StatusOK, map[string]string{"status": status})
+}
+
+func (h *Handler) apiExportVersion(w http.ResponseWriter, r *http.Request) error {
+	return h.versionExportFile(w, r)
+}
+
+func (h *Handler) apiFollowUps(w http.ResponseWriter, r *http.Request) error {
+	p, err := web.RequireUser(r)
+	if err != nil {
+		return err
+	}
+	id, err := web.PathID(r, "id", "Production")
+	if err != nil {
+		return err
+	}
+	cs, err := h.svc.FollowUps(r.Context(), p, id)
+	if err != nil {
+		return err
+	}
+	return web.JSON(w, http.StatusOK, cs)
+}
+
+func (h *Handler) apiAddFollowUp(w http.ResponseWriter, r *http.Request) error {
+	p, err := web.RequireUser(r)
+	if err != nil {
+		return err
+	}
+	id, err := web.PathID(r, "id", "Production")
+	if err != nil {
+		return err
+	}
+	var in struct {
+		Body string `json:"body"`
+	}
+	if err := web.DecodeJSON(w, r, 64<<10, &in); err != nil {
+		return err
+	}
+	c, err := h.svc.AddFollowUp(r.Context(), p, id, in.Body)
+	if err != nil {
+		return err
+	}
+	return web.JSON(w, http.StatusCreated, c)
 }

@@ -113,6 +113,22 @@ func frDate(iso string) string {
 	return t.Format("02/01/2006")
 }
 
+// AssignableGroups are the classes and groups a teacher may ask for work:
+// those they belong to this year, cross-school groups included.
+func (s *Service) AssignableGroups(ctx context.Context, p *auth.Principal) ([]Group, error) {
+	if err := requireUser(p); err != nil {
+		return nil, err
+	}
+	if !p.Has(auth.PermAssignmentCreate) {
+		return nil, problem.Forbidden()
+	}
+	gs, err := s.dir.GroupsOfUser(ctx, p.User.ID)
+	if err != nil {
+		return nil, err
+	}
+	return slices.DeleteFunc(gs, func(g Group) bool { return g.Archived }), nil
+}
+
 // assignees resolves who is asked, with the checks of the directory: a
 // group archived by the rollover is refused with a clear message.
 func (s *Service) assignees(ctx context.Context, p *auth.Principal, in NewAssignment) ([]int64, error) {
@@ -317,7 +333,7 @@ func (s *Service) Collect(ctx context.Context, p *auth.Principal, id int64, w io
 		if err != nil {
 			return err
 		}
-		ex, err := exportContent(pr, c, kindFormats[pr.Kind][0])
+		ex, err := s.export(ctx, pr, c, kindFormats[pr.Kind][0])
 		if err != nil {
 			return err
 		}

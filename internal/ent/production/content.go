@@ -3,6 +3,7 @@ package production
 import (
 	"fmt"
 	"math"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -22,13 +23,17 @@ type Content struct {
 	Cards  []Card  // wall
 }
 
-// Block is a paragraph, a heading or a list of rich text.
+// Block is a paragraph, a heading, a list of rich text or an image.
 type Block struct {
-	Type    string  `json:"type"` // paragraph | heading | bullet_list | ordered_list
+	Type    string  `json:"type"` // paragraph | heading | bullet_list | ordered_list | image
 	Level   int     `json:"level,omitempty"`
 	Runs    []Run   `json:"runs,omitempty"`
 	Items   [][]Run `json:"items,omitempty"`
 	Ordered bool    `json:"-"`
+	// Src and Alt are an image's URL (a media of the production or an
+	// http(s) address) and its text alternative.
+	Src string `json:"src,omitempty"`
+	Alt string `json:"alt,omitempty"`
 }
 
 // Run is text with the same formatting.
@@ -51,6 +56,7 @@ type Post struct {
 	ID       string    `json:"id"`
 	Title    string    `json:"title"`
 	Body     string    `json:"body"`
+	Image    string    `json:"image"` // URL, "" for none
 	Author   string    `json:"author"`
 	Status   string    `json:"status"`
 	Created  string    `json:"created"`
@@ -185,7 +191,7 @@ func readContent(d *yjs.Doc, k Kind) Content {
 	case Blog:
 		for _, v := range d.GetArray("posts").ToSlice() {
 			m := mapOf(v)
-			p := Post{ID: str(m["id"]), Title: str(m["title"]), Body: str(m["body"]), Author: str(m["author"]),
+			p := Post{ID: str(m["id"]), Title: str(m["title"]), Body: str(m["body"]), Image: imageURL(str(m["image"])), Author: str(m["author"]),
 				Status: str(m["status"]), Created: str(m["created"]), Comments: []Comment{}}
 			if a, ok := m["comments"].(*yjs.Array); ok {
 				for _, cv := range a.ToSlice() {
@@ -284,6 +290,11 @@ func readBlocks(children []any) []Block {
 			continue
 		}
 		switch e.NodeName() {
+		case "image":
+			// An image whose address is not safe to show is left out.
+			if src := imageURL(str(e.Attributes()["src"])); src != "" {
+				out = append(out, Block{Type: "image", Src: src, Alt: str(e.Attributes()["alt"])})
+			}
 		case "heading":
 			lvl, _ := strconv.Atoi(str(e.Attributes()["level"]))
 			out = append(out, Block{Type: "heading", Level: clampLevel(lvl), Runs: elementRuns(e)})
@@ -324,7 +335,7 @@ func readRuns(t *yjs.XMLText) []Run {
 	for _, d := range t.Delta() {
 		s, ok := d.Insert.(string)
 		if !ok {
-			continue // embeds (images) are not exported yet
+			continue // inline embeds are not in the layout: images are blocks
 		}
 		r := Run{Text: s}
 		if _, ok := d.Attributes["strong"]; ok {
@@ -393,7 +404,7 @@ func writeContent(d *yjs.Doc, tx *yjs.Tx, c Content) error {
 			for _, cm := range p.Comments {
 				comments = append(comments, yjs.MapPrelim{"id": cm.ID, "author": cm.Author, "text": cm.Text, "status": cm.Status, "created": cm.Created})
 			}
-			if err := posts.Push(tx, yjs.MapPrelim{"id": p.ID, "title": p.Title, "body": p.Body, "author": p.Author,
+			if err := posts.Push(tx, yjs.MapPrelim{"id": p.ID, "title": p.Title, "body": p.Body, "image": p.Image, "author": p.Author,
 				"status": p.Status, "created": p.Created, "comments": comments}); err != nil {
 				return err
 			}
@@ -434,6 +445,15 @@ func writeBlocks(tx *yjs.Tx, f xmlParent, blocks []Block) error {
 	for _, b := range blocks {
 		var el yjs.XMLElementPrelim
 		switch b.Type {
+		case "image":
+			src := imageURL(b.Src)
+			if src == "" {
+				continue
+			}
+			if err := f.Insert(tx, f.Len(), yjs.XMLElementPrelim{Name: "image", Attrs: map[string]any{"src": src, "alt": b.Alt}}); err != nil {
+				return err
+			}
+			continue
 		case "heading":
 			el = yjs.XMLElementPrelim{Name: "heading", Attrs: map[string]any{"level": strconv.Itoa(clampLevel(b.Level))}}
 		case "bullet_list", "ordered_list":
@@ -517,21 +537,39 @@ func safeURL(u string) string {
 	if strings.HasPrefix(l, "/") && !strings.HasPrefix(l, "//") {
 		return u
 	}
+	if pageLink.MatchString(u) {
+		return u
+	}
 	return ""
+}
+
+// pageLink is a link from a wiki page to another ("#page-" and its id):
+// the editor writes it, the read-only view and the exports resolve it.
+var pageLink = regexp.MustCompile(`^#page-[A-Za-z0-9_-]{1,64}$`)
+
+// imageURL keeps the image addresses a page may show: http(s) and paths
+// on this site (the production's medias); never javascript:, data: (an
+// SVG in a data: URL can carry script) nor mailto:.
+func imageURL(u string) string {
+	u = safeURL(u)
+	if strings.HasPrefix(u, "#") {
+		return ""
+	}
+	if strings.HasPrefix(strings.ToLower(u), "mailto:") {
+		return ""
+	}
+	return u
 }
 
 // sanitize cleans a content read from an import: unsafe URLs are dropped,
 // statuses normalized; text stays text (escaped on output).
 func sanitize(c *Content) {
-	for i := range c.Blocks {
-		sanitizeBlock(&c.Blocks[i])
-	}
+	c.Blocks = sanitizeBlocks(c.Blocks)
 	for i := range c.Pages {
-		for j := range c.Pages[i].Blocks {
-			sanitizeBlock(&c.Pages[i].Blocks[j])
-		}
+		c.Pages[i].Blocks = sanitizeBlocks(c.Pages[i].Blocks)
 	}
 	for i := range c.Posts {
+		c.Posts[i].Image = imageURL(c.Posts[i].Image)
 		if !postStatuses[c.Posts[i].Status] {
 			c.Posts[i].Status = "submitted"
 		}
@@ -553,7 +591,31 @@ func sanitize(c *Content) {
 	}
 }
 
+// sanitizeBlocks cleans every block and drops the images left without a
+// safe address.
+func sanitizeBlocks(blocks []Block) []Block {
+	if blocks == nil {
+		return nil
+	}
+	out := make([]Block, 0, len(blocks))
+	for _, b := range blocks {
+		sanitizeBlock(&b)
+		if b.Type == "image" && b.Src == "" {
+			continue
+		}
+		out = append(out, b)
+	}
+	return out
+}
+
 func sanitizeBlock(b *Block) {
+	if b.Type == "image" {
+		b.Src = imageURL(b.Src)
+		// An alternative text is one line of plain text.
+		b.Alt = strings.Join(strings.Fields(b.Alt), " ")
+		b.Runs, b.Items = nil, nil
+		return
+	}
 	for i := range b.Runs {
 		b.Runs[i].Link = safeURL(b.Runs[i].Link)
 	}

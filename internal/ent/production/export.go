@@ -79,14 +79,30 @@ func (s *Service) Export(ctx context.Context, p *auth.Principal, id int64, forma
 	if err != nil {
 		return Exported{}, err
 	}
-	return exportContent(pr, c, format)
+	return s.export(ctx, pr, c, format)
 }
 
+// export renders a content; an ODT embeds the production's images, so that
+// the file stands alone.
+func (s *Service) export(ctx context.Context, pr Production, c Content, format string) (Exported, error) {
+	var pics map[string]picture
+	if format == "odt" && kindHas(pr.Kind, format) {
+		pics = s.pictures(ctx, pr, c)
+	}
+	return exportWith(pr, c, format, pics)
+}
+
+// exportContent renders a content without embedding pictures (images stay
+// links).
 func exportContent(pr Production, c Content, format string) (Exported, error) {
+	return exportWith(pr, c, format, nil)
+}
+
+func exportWith(pr Production, c Content, format string, pics map[string]picture) (Exported, error) {
 	if !kindHas(pr.Kind, format) {
 		return Exported{}, errBadFormat
 	}
-	data, err := Encode(c, pr.Title, format)
+	data, err := encode(c, pr.Title, format, pics)
 	if err != nil {
 		return Exported{}, err
 	}
@@ -94,8 +110,13 @@ func exportContent(pr Production, c Content, format string) (Exported, error) {
 	return Exported{Filename: slug(pr.Title) + "." + f.Ext, ContentType: f.ContentType, Data: data}, nil
 }
 
-// Encode writes a content in a format of its kind.
+// Encode writes a content in a format of its kind; images stay links.
 func Encode(c Content, title, format string) ([]byte, error) {
+	return encode(c, title, format, nil)
+}
+
+// encode writes a content; pics are the pictures an ODT embeds, by URL.
+func encode(c Content, title, format string, pics map[string]picture) ([]byte, error) {
 	var b bytes.Buffer
 	var err error
 	switch {
@@ -104,7 +125,7 @@ func Encode(c Content, title, format string) ([]byte, error) {
 	case format == "md" && (c.Kind == Pad || c.Kind == Wiki):
 		writeMarkdown(&b, c)
 	case format == "odt" && (c.Kind == Pad || c.Kind == Wiki):
-		err = writeODT(&b, c, title)
+		err = writeODT(&b, c, title, pics)
 	case format == "mm" && c.Kind == MindMap:
 		err = writeFreeMind(&b, c)
 	case format == "opml" && c.Kind == MindMap:
@@ -123,39 +144,58 @@ func Encode(c Content, title, format string) ([]byte, error) {
 
 // Decode reads a file of a kind's format back into a sanitized content,
 // with a clear error (never a panic) for a file altered beyond reading.
-func Decode(kind Kind, format string, data []byte) (c Content, title string, err error) {
+// Pictures an ODT embeds are left out (Import stores them).
+func Decode(kind Kind, format string, data []byte) (Content, string, error) {
+	d, err := decode(kind, format, data)
+	if err != nil {
+		return Content{}, "", err
+	}
+	sanitize(&d.content)
+	return d.content, d.title, nil
+}
+
+// decoded is a file read back, not sanitized yet, with the pictures it
+// embeds (an ODT's Pictures/...) by the source its image blocks name.
+type decoded struct {
+	content  Content
+	title    string
+	pictures map[string][]byte
+}
+
+func decode(kind Kind, format string, data []byte) (d decoded, err error) {
 	if !kind.Valid() {
-		return c, "", errBadKind
+		return d, errBadKind
 	}
 	if !kindHas(kind, format) {
-		return c, "", errBadFormat
+		return d, errBadFormat
 	}
 	if len(data) > MaxImportBytes {
-		return c, "", errImport("le fichier dépasse 20 Mo.", nil)
+		return d, errImport("le fichier dépasse 20 Mo.", nil)
 	}
 	defer func() {
 		// A parser bug on a hand-altered file must not take the server
 		// down: it becomes an import error.
 		if r := recover(); r != nil {
-			err = errImport("contenu inattendu.", fmt.Errorf("panic: %v", r))
+			d, err = decoded{}, errImport("contenu inattendu.", fmt.Errorf("panic: %v", r))
 		}
 	}()
+	var c Content
 	switch format {
 	case "html":
-		c, title, err = readHTML(kind, data)
+		c, d.title, err = readHTML(kind, data)
 	case "md":
 		c, err = readMarkdown(kind, data)
 	case "odt":
-		c, title, err = readODT(kind, data)
+		c, d.title, d.pictures, err = readODT(kind, data)
 	case "mm":
 		c, err = readFreeMind(data)
 	case "opml":
-		c, title, err = readOPML(data)
+		c, d.title, err = readOPML(data)
 	case "json":
 		if kind == Timeline {
-			c, title, err = readTimelineJS(data)
+			c, d.title, err = readTimelineJS(data)
 		} else {
-			c, title, err = readWallJSON(data)
+			c, d.title, err = readWallJSON(data)
 		}
 	case "csv":
 		c, err = readTimelineCSV(data)
@@ -164,14 +204,16 @@ func Decode(kind Kind, format string, data []byte) (c Content, title string, err
 		if _, ok := problem.As(err); !ok {
 			err = errImport("le contenu ne correspond pas au format attendu.", err)
 		}
-		return Content{}, "", err
+		return decoded{}, err
 	}
 	c.Kind = kind
-	sanitize(&c)
-	return c, title, nil
+	d.content = c
+	return d, nil
 }
 
-// Import creates a new production owned by the caller from an export.
+// Import creates a new production owned by the caller from an export. The
+// pictures an ODT embeds become medias of the new production, in the
+// caller's personal space.
 func (s *Service) Import(ctx context.Context, p *auth.Principal, kind Kind, format, title string, r io.Reader) (Production, error) {
 	if err := requireUser(p); err != nil {
 		return Production{}, err
@@ -180,12 +222,12 @@ func (s *Service) Import(ctx context.Context, p *auth.Principal, kind Kind, form
 	if err != nil {
 		return Production{}, errImport("lecture interrompue.", err)
 	}
-	c, fileTitle, err := Decode(kind, format, data)
+	d, err := decode(kind, format, data)
 	if err != nil {
 		return Production{}, err
 	}
 	if strings.TrimSpace(title) == "" {
-		title = fileTitle
+		title = d.title
 	}
 	if strings.TrimSpace(title) == "" {
 		title = "Production importée"
@@ -194,7 +236,12 @@ func (s *Service) Import(ctx context.Context, p *auth.Principal, kind Kind, form
 	if err != nil {
 		return Production{}, err
 	}
-	if err := s.Write(ctx, p, pr.ID, c); err != nil {
+	if len(d.pictures) > 0 {
+		if err := s.storePictures(ctx, pr, p.User.ID, &d.content, d.pictures); err != nil {
+			return Production{}, err
+		}
+	}
+	if err := s.Write(ctx, p, pr.ID, d.content); err != nil {
 		return Production{}, err
 	}
 	return s.Get(ctx, p, pr.ID)
@@ -238,7 +285,7 @@ func writeHTML(b *bytes.Buffer, c Content, title string) {
 		writeHTMLBlocks(b, c.Blocks)
 	case Wiki:
 		for _, p := range c.Pages {
-			fmt.Fprintf(b, "<section data-page=\"%s\">\n<h1 class=\"page-title\">%s</h1>\n", esc(p.ID), esc(p.Title))
+			fmt.Fprintf(b, "<section id=\"page-%s\" data-page=\"%s\">\n<h1 class=\"page-title\">%s</h1>\n", esc(p.ID), esc(p.ID), esc(p.Title))
 			writeHTMLBlocks(b, p.Blocks)
 			b.WriteString("</section>\n")
 		}
@@ -246,6 +293,9 @@ func writeHTML(b *bytes.Buffer, c Content, title string) {
 		for _, p := range c.Posts {
 			fmt.Fprintf(b, "<article data-id=\"%s\" data-status=\"%s\" data-author=\"%s\" data-created=\"%s\">\n<h2>%s</h2>\n<div class=\"body\">\n",
 				esc(p.ID), esc(p.Status), esc(p.Author), esc(p.Created), esc(p.Title))
+			if u := imageURL(p.Image); u != "" {
+				fmt.Fprintf(b, "<img class=\"image\" src=\"%s\" alt=\"\">\n", esc(u))
+			}
 			if p.Body != "" {
 				for _, para := range strings.Split(p.Body, "\n\n") {
 					b.WriteString("<p>" + strings.ReplaceAll(esc(para), "\n", "<br>") + "</p>\n")
@@ -279,6 +329,10 @@ func fnum(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
 func writeHTMLBlocks(b *bytes.Buffer, blocks []Block) {
 	for _, bl := range blocks {
 		switch bl.Type {
+		case "image":
+			if u := imageURL(bl.Src); u != "" {
+				fmt.Fprintf(b, "<img src=\"%s\" alt=\"%s\">\n", esc(u), esc(bl.Alt))
+			}
 		case "heading":
 			fmt.Fprintf(b, "<h%d>", clampLevel(bl.Level))
 			writeHTMLRuns(b, bl.Runs)

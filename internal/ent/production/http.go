@@ -32,7 +32,14 @@ func (h *Handler) Routes(r *web.Router) {
 	r.Handle("GET /productions/{id}", h.showPage)
 	r.Handle("GET /productions/{id}/editer", h.editorPage)
 	r.Handle("GET /productions/{id}/export", h.exportFile)
+	r.Handle("GET /productions/{id}/medias/{ref}", h.mediaFile)
+	r.Handle("GET /productions/{id}/versions", h.versionsPage)
+	r.Handle("POST /productions/{id}/versions", h.saveVersionForm)
+	r.Handle("GET /productions/{id}/versions/{version}", h.versionPage)
+	r.Handle("GET /productions/{id}/versions/{version}/export", h.versionExportFile)
+	r.Handle("POST /productions/{id}/versions/{version}/restaurer", h.restoreVersionForm)
 	r.Handle("POST /productions/{id}/renommer", h.renameForm)
+	r.Handle("POST /productions/{id}/commentaires", h.followUpForm)
 	r.Handle("POST /productions/{id}/corbeille", h.trashForm)
 	r.Handle("POST /productions/{id}/restaurer", h.restoreForm)
 	r.Handle("POST /productions/{id}/partages", h.shareForm)
@@ -152,6 +159,7 @@ type showView struct {
 	Flash      string
 	KindLabel  string
 	Assignment *int64
+	FollowUps  []FollowUp
 }
 
 func (h *Handler) showPage(w http.ResponseWriter, r *http.Request) error {
@@ -176,6 +184,11 @@ func (h *Handler) showPage(w http.ResponseWriter, r *http.Request) error {
 		KindLabel: d.Kind.Label(), Assignment: d.AssignmentID}
 	if !v.CanManage {
 		v.Detail.Shares = nil
+	}
+	if v.CanWrite {
+		if v.FollowUps, err = h.svc.FollowUps(r.Context(), p, id); err != nil {
+			return err
+		}
 	}
 	for _, ro := range []Role{RoleRead, RoleContribute, RoleManage} {
 		v.Roles = append(v.Roles, shareRole{ro, ro.Label()})
@@ -206,6 +219,11 @@ func (h *Handler) editorPage(w http.ResponseWriter, r *http.Request) error {
 	d, err := h.svc.Detail(r.Context(), p, id)
 	if err != nil {
 		return err
+	}
+	if d.Kind == Blog && d.Role == RoleRead {
+		// Readers of a blog read what was published, not the drafts.
+		http.Redirect(w, r, "/productions/"+strconv.FormatInt(d.ID, 10), http.StatusSeeOther)
+		return nil
 	}
 	d.Shares = nil
 	return h.render.Render(w, r, http.StatusOK, "production/editor", "Éditer : "+d.Title,
@@ -317,6 +335,7 @@ func (h *Handler) revokeForm(w http.ResponseWriter, r *http.Request) error {
 type assignmentsView struct {
 	Assignments []Assignment
 	CanAssign   bool
+	Groups      []Group
 	Kinds       []kindOption
 	Flash       string
 }
@@ -330,8 +349,13 @@ func (h *Handler) assignmentsPage(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	return h.render.Render(w, r, http.StatusOK, "production/assignments", "Travaux demandés",
-		assignmentsView{Assignments: as, CanAssign: p.Has(auth.PermAssignmentCreate), Kinds: kindOptions(), Flash: r.URL.Query().Get("ok")})
+	v := assignmentsView{Assignments: as, CanAssign: p.Has(auth.PermAssignmentCreate), Kinds: kindOptions(), Flash: r.URL.Query().Get("ok")}
+	if v.CanAssign {
+		if v.Groups, err = h.svc.AssignableGroups(r.Context(), p); err != nil {
+			return err
+		}
+	}
+	return h.render.Render(w, r, http.StatusOK, "production/assignments", "Travaux demandés", v)
 }
 
 func parseIDs(s string) ([]int64, error) {
@@ -439,4 +463,19 @@ func (h *Handler) startForm(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return redirect(w, r, "/productions/"+docID(pr.ID), "Production commencée.")
+}
+
+func (h *Handler) followUpForm(w http.ResponseWriter, r *http.Request) error {
+	p, err := web.RequireUser(r)
+	if err != nil {
+		return err
+	}
+	id, err := web.PathID(r, "id", "Production")
+	if err != nil {
+		return err
+	}
+	if _, err := h.svc.AddFollowUp(r.Context(), p, id, r.PostFormValue("body")); err != nil {
+		return err
+	}
+	return redirect(w, r, "/productions/"+docID(id), "Commentaire envoyé.")
 }

@@ -129,6 +129,9 @@ func readHTML(kind Kind, data []byte) (Content, string, error) {
 				}
 			}
 			p.Body = strings.Join(paras, "\n\n")
+			if im := find(a, func(n *html.Node) bool { return n.DataAtom == atom.Img }); im != nil {
+				p.Image = attr(im, "src")
+			}
 			if cs := find(a, func(n *html.Node) bool { return hasClass(n, "comments") }); cs != nil {
 				if ul := find(cs, func(n *html.Node) bool { return n.DataAtom == atom.Ul }); ul != nil {
 					for _, li := range children(ul, atom.Li) {
@@ -201,8 +204,19 @@ func htmlBlocks(root *html.Node) []Block {
 				}
 				lvl, _ := strconv.Atoi(c.Data[1:])
 				out = append(out, Block{Type: "heading", Level: lvl, Runs: htmlRuns(c)})
+			case atom.Img:
+				out = append(out, imageBlock(c))
 			case atom.P:
-				out = append(out, Block{Type: "paragraph", Runs: htmlRuns(c)})
+				// A paragraph around images (as hand-written HTML often
+				// has them) gives its text, then the images as blocks.
+				runs := htmlRuns(c)
+				imgs := findAll(c, atom.Img)
+				if len(runs) > 0 || len(imgs) == 0 {
+					out = append(out, Block{Type: "paragraph", Runs: runs})
+				}
+				for _, im := range imgs {
+					out = append(out, imageBlock(im))
+				}
 			case atom.Ul, atom.Ol:
 				b := Block{Type: "bullet_list", Items: [][]Run{}}
 				if c.DataAtom == atom.Ol {
@@ -223,6 +237,25 @@ func htmlBlocks(root *html.Node) []Block {
 		}
 	}
 	walk(root)
+	return out
+}
+
+func imageBlock(n *html.Node) Block {
+	return Block{Type: "image", Src: attr(n, "src"), Alt: attr(n, "alt")}
+}
+
+// findAll lists the elements a below n, outside dropped elements.
+func findAll(n *html.Node, a atom.Atom) []*html.Node {
+	var out []*html.Node
+	for c := n.FirstChild; c != nil; c = c.NextSibling {
+		if c.Type != html.ElementNode || dropped(c) {
+			continue
+		}
+		if c.DataAtom == a {
+			out = append(out, c)
+		}
+		out = append(out, findAll(c, a)...)
+	}
 	return out
 }
 

@@ -67,6 +67,10 @@ func mdRuns(runs []Run) string {
 func writeMarkdownBlocks(b *bytes.Buffer, blocks []Block) {
 	for _, bl := range blocks {
 		switch bl.Type {
+		case "image":
+			if u := imageURL(bl.Src); u != "" {
+				b.WriteString("![" + mdEscape(strings.Join(strings.Fields(bl.Alt), " ")) + "](" + mdURL(u) + ")\n\n")
+			}
 		case "heading":
 			b.WriteString(strings.Repeat("#", clampLevel(bl.Level)) + " " + mdRuns(bl.Runs) + "\n\n")
 		case "bullet_list", "ordered_list":
@@ -148,6 +152,13 @@ func plainOf(runs []Run) string {
 
 var headingRe = regexp.MustCompile(`^(#{1,6}) (.*)$`)
 
+// imageRe is an image alone on its line: ![alt](url).
+var imageRe = regexp.MustCompile(`^!\[((?:[^\]\\]|\\.)*)\]\((\S*)\)\s*$`)
+
+func mdUnURL(u string) string {
+	return strings.NewReplacer("%20", " ", "%28", "(", "%29", ")", "%3C", "<", "%3E", ">").Replace(u)
+}
+
 func mdBlocks(lines []string) []Block {
 	var out []Block
 	var para []string
@@ -162,6 +173,9 @@ func mdBlocks(lines []string) []Block {
 		switch {
 		case strings.TrimSpace(l) == "":
 			endPara()
+		case len(para) == 0 && imageRe.MatchString(l):
+			m := imageRe.FindStringSubmatch(l)
+			out = append(out, Block{Type: "image", Src: mdUnURL(m[2]), Alt: plainOf(mdInline(m[1]))})
 		case len(para) == 0 && headingRe.MatchString(l):
 			m := headingRe.FindStringSubmatch(l)
 			out = append(out, Block{Type: "heading", Level: len(m[1]), Runs: mdInline(m[2])})
@@ -249,7 +263,7 @@ func mdInline(s string) []Run {
 			}
 			emit()
 			inner := mdInline(s[i+1 : end])
-			u := safeURL(strings.NewReplacer("%20", " ", "%28", "(", "%29", ")", "%3C", "<", "%3E", ">").Replace(url))
+			u := safeURL(mdUnURL(url))
 			for _, r := range inner {
 				r.Bold, r.Italic = r.Bold != bold, r.Italic != italic
 				if r.Link == "" {

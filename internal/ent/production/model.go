@@ -13,12 +13,16 @@
 //     "ordered_list" (children "list_item"); paragraphs, headings and list
 //     items hold one Y.XmlText whose formatting attributes are the
 //     ProseMirror marks: "strong" {}, "em" {}, "link" {"href": url}.
+//     Y.XmlElement "image" (no children; attributes "src": the URL, a
+//     media of the production /productions/{id}/medias/{ref} or an
+//     http(s) address, and "alt": its text alternative, "" when
+//     decorative) is a block of its own.
 //   - wiki: Y.Map "titles" page id → title (string), Y.Map "pages" page id →
 //     Y.XmlFragment laid out like the pad's "content"; pages sort by id.
 //   - blog: Y.Array "posts" of Y.Map {id, title, body (plain text, paragraphs
-//     separated by blank lines), author, status ("draft" | "submitted" |
-//     "published" | "rejected"), created (RFC 3339), comments: Y.Array of
-//     Y.Map {author, text, status, created}}.
+//     separated by blank lines), image (URL, "" for none), author, status
+//     ("draft" | "submitted" | "published" | "rejected"), created (RFC 3339),
+//     comments: Y.Array of Y.Map {author, text, status, created}}.
 //   - mindmap: Y.Map "nodes" id → Y.Map {text, parent (id, "" for the root),
 //     color, collapsed (bool), x, y (numbers)}.
 //   - timeline: Y.Array "events" of Y.Map {start, end (ISO dates, end empty
@@ -37,6 +41,7 @@ import (
 	"net/http"
 	"time"
 
+	"socle/internal/ent/collab"
 	"socle/internal/ent/collab/yjs"
 	"socle/internal/platform/db"
 	"socle/internal/platform/problem"
@@ -247,6 +252,12 @@ type Documents interface {
 	Read(ctx context.Context, docID string, fn func(d *yjs.Doc) error) error
 	// Reauthorize re-checks open connections after a share change.
 	Reauthorize(docID string)
+	// State is the whole document as one Yjs update (versions).
+	State(ctx context.Context, docID string) ([]byte, error)
+	// Subscribe delivers the documents' changes (versions, progress).
+	Subscribe(docID string, buffer int) (<-chan collab.Change, func())
+	// Forget deletes a document for good (erasure).
+	Forget(ctx context.Context, docID string) error
 }
 
 // ErrNoGroup is what Directory.Group answers for an unknown group.

@@ -6,7 +6,12 @@ import (
 	"encoding/xml"
 	"errors"
 	"fmt"
+	"image"
+	_ "image/gif" // picture sizes
+	_ "image/jpeg"
+	_ "image/png"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -22,11 +27,13 @@ const (
 	nsStyle  = "urn:oasis:names:tc:opendocument:xmlns:style:1.0"
 	nsFO     = "urn:oasis:names:tc:opendocument:xmlns:xsl-fo-compatible:1.0"
 	nsXlink  = "http://www.w3.org/1999/xlink"
+	nsDraw   = "urn:oasis:names:tc:opendocument:xmlns:drawing:1.0"
+	nsSVG    = "urn:oasis:names:tc:opendocument:xmlns:svg-compatible:1.0"
 	odtMime  = "application/vnd.oasis.opendocument.text"
 )
 
 const odtNamespaces = `xmlns:office="` + nsOffice + `" xmlns:text="` + nsText + `" xmlns:style="` + nsStyle +
-	`" xmlns:fo="` + nsFO + `" xmlns:xlink="` + nsXlink + `" office:version="1.3"`
+	`" xmlns:fo="` + nsFO + `" xmlns:xlink="` + nsXlink + `" xmlns:draw="` + nsDraw + `" xmlns:svg="` + nsSVG + `" office:version="1.3"`
 
 const odtStyles = `<?xml version="1.0" encoding="UTF-8"?>
 <office:document-styles ` + odtNamespaces + `>
@@ -89,7 +96,7 @@ func odtRuns(b *bytes.Buffer, runs []Run) {
 	prevSpace := true
 	for _, r := range runs {
 		if l := safeURL(r.Link); l != "" {
-			b.WriteString(`<text:a xlink:type="simple" xlink:href="` + xmlEsc(l) + `">`)
+			b.WriteString(`<text:a xlink:type="simple" xlink:href="` + xmlEsc(odtHref(l)) + `">`)
 		}
 		style := ""
 		switch {
@@ -113,9 +120,89 @@ func odtRuns(b *bytes.Buffer, runs []Run) {
 	}
 }
 
-func odtBlocks(b *bytes.Buffer, blocks []Block) {
+// odtPictures names the pictures a package embeds: Pictures/<n>.<ext>,
+// by the URL of the image blocks that show them.
+type odtPictures struct {
+	pics  map[string]picture
+	names map[string]string
+	order []string
+	// frames counts the frames written, to name each uniquely.
+	frames int
+}
+
+func (o *odtPictures) name(src string) (string, bool) {
+	p, ok := o.pics[src]
+	if !ok {
+		return "", false
+	}
+	if n, ok := o.names[src]; ok {
+		return n, true
+	}
+	ext := ".img"
+	if i := slices.IndexFunc(mediaTypes, func(t mediaType) bool { return t.contentType == p.contentType }); i >= 0 {
+		ext = mediaTypes[i].exts[0]
+	}
+	n := "Pictures/" + strconv.Itoa(len(o.order)+1) + ext
+	o.names[src] = n
+	o.order = append(o.order, src)
+	return n, true
+}
+
+// odtImage writes an image as a frame in its own paragraph: embedded when
+// its bytes are in the package, else a link to its address.
+func odtImage(b *bytes.Buffer, bl Block, pics *odtPictures) {
+	src := imageURL(bl.Src)
+	if src == "" {
+		return
+	}
+	pics.frames++
+	href := src
+	w, h := 10.0, 7.5 // cm, when the size is unknown
+	if name, ok := pics.name(src); ok {
+		href = name
+		if pw, ph, ok := imageSize(pics.pics[src].data); ok {
+			// At 96 dpi, no wider than the text of an A4 page.
+			w, h = float64(pw)*2.54/96, float64(ph)*2.54/96
+			if w > 16 {
+				w, h = 16, h*16/w
+			}
+		}
+	}
+	fmt.Fprintf(b, `<text:p text:style-name="Standard"><draw:frame draw:name="Image%d" text:anchor-type="as-char" svg:width="%.2fcm" svg:height="%.2fcm">`, pics.frames, w, h)
+	b.WriteString(`<draw:image xlink:href="` + xmlEsc(href) + `" xlink:type="simple" xlink:show="embed" xlink:actuate="onLoad"/>`)
+	if bl.Alt != "" {
+		b.WriteString(`<svg:title>` + xmlEsc(bl.Alt) + `</svg:title>`)
+	}
+	b.WriteString("</draw:frame></text:p>\n")
+}
+
+// imageSize reads the pixel size of a PNG, JPEG, GIF or WebP picture.
+func imageSize(data []byte) (int, int, bool) {
+	if cfg, _, err := image.DecodeConfig(bytes.NewReader(data)); err == nil && cfg.Width > 0 && cfg.Height > 0 {
+		return cfg.Width, cfg.Height, true
+	}
+	// WebP (RIFF....WEBP), which the standard library does not decode.
+	if len(data) < 30 || string(data[0:4]) != "RIFF" || string(data[8:12]) != "WEBP" {
+		return 0, 0, false
+	}
+	le24 := func(b []byte) int { return int(b[0]) | int(b[1])<<8 | int(b[2])<<16 }
+	switch string(data[12:16]) {
+	case "VP8X":
+		return le24(data[24:27]) + 1, le24(data[27:30]) + 1, true
+	case "VP8L":
+		bits := uint32(data[21]) | uint32(data[22])<<8 | uint32(data[23])<<16 | uint32(data[24])<<24
+		return int(bits&0x3FFF) + 1, int(bits>>14&0x3FFF) + 1, true
+	case "VP8 ":
+		return int(data[26]) | int(data[27]&0x3F)<<8, int(data[28]) | int(data[29]&0x3F)<<8, true
+	}
+	return 0, 0, false
+}
+
+func odtBlocks(b *bytes.Buffer, blocks []Block, pics *odtPictures) {
 	for _, bl := range blocks {
 		switch bl.Type {
+		case "image":
+			odtImage(b, bl, pics)
 		case "heading":
 			fmt.Fprintf(b, `<text:h text:style-name="Heading" text:outline-level="%d">`, clampLevel(bl.Level))
 			odtRuns(b, bl.Runs)
@@ -140,12 +227,13 @@ func odtBlocks(b *bytes.Buffer, blocks []Block) {
 	}
 }
 
-func writeODT(w io.Writer, c Content, title string) error {
+func writeODT(w io.Writer, c Content, title string, embedded map[string]picture) error {
+	pics := &odtPictures{pics: embedded, names: map[string]string{}}
 	var content bytes.Buffer
 	content.WriteString(`<?xml version="1.0" encoding="UTF-8"?>` + "\n<office:document-content " + odtNamespaces + ">\n" + odtAutoStyles)
 	content.WriteString("<office:body>\n<office:text>\n")
 	if c.Kind == Pad {
-		odtBlocks(&content, c.Blocks)
+		odtBlocks(&content, c.Blocks, pics)
 	} else {
 		for _, p := range c.Pages {
 			// A section per page keeps the page id, the target of links.
@@ -154,7 +242,7 @@ func writeODT(w io.Writer, c Content, title string) error {
 			prev := true
 			odtText(&content, p.Title, &prev)
 			content.WriteString("</text:p>\n")
-			odtBlocks(&content, p.Blocks)
+			odtBlocks(&content, p.Blocks, pics)
 			content.WriteString("</text:section>\n")
 		}
 	}
@@ -171,16 +259,30 @@ func writeODT(w io.Writer, c Content, title string) error {
 	if _, err := io.WriteString(mw, odtMime); err != nil {
 		return err
 	}
-	manifest := strings.Replace(odtManifest, "</manifest:manifest>",
-		`<manifest:file-entry manifest:full-path="meta.xml" manifest:media-type="text/xml"/>`+"\n</manifest:manifest>", 1)
-	for _, f := range []struct{ name, body string }{
-		{"content.xml", content.String()}, {"styles.xml", odtStyles}, {"meta.xml", meta}, {"META-INF/manifest.xml", manifest},
-	} {
+	entries := `<manifest:file-entry manifest:full-path="meta.xml" manifest:media-type="text/xml"/>` + "\n"
+	files := []struct {
+		name string
+		body []byte
+	}{{"content.xml", content.Bytes()}, {"styles.xml", []byte(odtStyles)}, {"meta.xml", []byte(meta)}}
+	for _, src := range pics.order {
+		name, p := pics.names[src], pics.pics[src]
+		entries += `<manifest:file-entry manifest:full-path="` + xmlEsc(name) + `" manifest:media-type="` + xmlEsc(p.contentType) + `"/>` + "\n"
+		files = append(files, struct {
+			name string
+			body []byte
+		}{name, p.data})
+	}
+	manifest := strings.Replace(odtManifest, "</manifest:manifest>", entries+"</manifest:manifest>", 1)
+	files = append(files, struct {
+		name string
+		body []byte
+	}{"META-INF/manifest.xml", []byte(manifest)})
+	for _, f := range files {
 		fw, err := zw.Create(f.name)
 		if err != nil {
 			return err
 		}
-		if _, err := io.WriteString(fw, f.body); err != nil {
+		if _, err := fw.Write(f.body); err != nil {
 			return err
 		}
 	}
@@ -208,21 +310,23 @@ func readZipFile(zr *zip.Reader, name string, limit int64) ([]byte, error) {
 	return nil, errImport(name+" manque : ce n'est pas un document OpenDocument.", nil)
 }
 
-func readODT(kind Kind, data []byte) (Content, string, error) {
+// readODT reads a package back, with the pictures it embeds by the path
+// its image blocks name (Pictures/...).
+func readODT(kind Kind, data []byte) (Content, string, map[string][]byte, error) {
 	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
 	if err != nil {
-		return Content{}, "", errImport("ce n'est pas une archive OpenDocument (zip).", err)
+		return Content{}, "", nil, errImport("ce n'est pas une archive OpenDocument (zip).", err)
 	}
 	mt, err := readZipFile(zr, "mimetype", 200)
 	if err != nil {
-		return Content{}, "", err
+		return Content{}, "", nil, err
 	}
 	if strings.TrimSpace(string(mt)) != odtMime {
-		return Content{}, "", errImport("ce n'est pas un document texte OpenDocument (.odt).", nil)
+		return Content{}, "", nil, errImport("ce n'est pas un document texte OpenDocument (.odt).", nil)
 	}
 	content, err := readZipFile(zr, "content.xml", 4*MaxImportBytes)
 	if err != nil {
-		return Content{}, "", err
+		return Content{}, "", nil, err
 	}
 	title := ""
 	if meta, err := readZipFile(zr, "meta.xml", 1<<20); err == nil {
@@ -234,7 +338,25 @@ func readODT(kind Kind, data []byte) (Content, string, error) {
 		}
 	}
 	c, err := parseODTContent(kind, content)
-	return c, title, err
+	if err != nil {
+		return c, title, nil, err
+	}
+	pics := map[string][]byte{}
+	total := 0
+	for _, b := range allBlocks(c) {
+		if b.Type != "image" || pics[b.Src] != nil || !strings.HasPrefix(b.Src, "Pictures/") {
+			continue
+		}
+		// The archive is at most MaxImportBytes, but what it inflates to
+		// is bounded here too.
+		p, err := readZipFile(zr, b.Src, MaxMediaBytes)
+		if err != nil || total+len(p) > 4*MaxImportBytes {
+			continue // a missing picture: its block is dropped
+		}
+		total += len(p)
+		pics[b.Src] = p
+	}
+	return c, title, pics, nil
 }
 
 // odtReader walks content.xml: a small state machine over the tokens.
@@ -247,6 +369,10 @@ type odtReader struct {
 	inPara    bool
 	paraKind  string // "p" | "h" | "title"
 	level     int
+	// images are the frames of the paragraph being read; inAlt is set
+	// inside a frame's svg:title or svg:desc, whose text is the alt.
+	images []Block
+	inAlt  string
 }
 
 func (o *odtReader) text(s string) {
@@ -304,6 +430,14 @@ func parseODTContent(kind Kind, data []byte) (Content, error) {
 			if depth > 200 {
 				return c, errImport("structure trop profonde.", nil)
 			}
+			switch {
+			case t.Name.Space == nsDraw && t.Name.Local == "frame" && o.inPara:
+				o.images = append(o.images, Block{Type: "image"})
+			case t.Name.Space == nsDraw && t.Name.Local == "image" && len(o.images) > 0:
+				o.images[len(o.images)-1].Src = strings.TrimPrefix(xattr(t, nsXlink, "href"), "./")
+			case t.Name.Space == nsSVG && (t.Name.Local == "title" || t.Name.Local == "desc") && len(o.images) > 0:
+				o.inAlt = t.Name.Local
+			}
 			if t.Name.Space != nsText && t.Name.Space != nsStyle {
 				continue
 			}
@@ -344,7 +478,7 @@ func parseODTContent(kind Kind, data []byte) (Content, error) {
 					list = &Block{Type: typ, Items: [][]Run{}}
 				}
 			case "p", "h":
-				o.runs, o.bold, o.italic, o.lineStart, o.inPara = nil, nil, nil, true, true
+				o.runs, o.bold, o.italic, o.lineStart, o.inPara, o.images = nil, nil, nil, true, true, nil
 				o.paraKind = t.Name.Local
 				if t.Name.Local == "h" {
 					o.level, _ = strconv.Atoi(xattr(t, nsText, "outline-level"))
@@ -355,7 +489,7 @@ func parseODTContent(kind Kind, data []byte) (Content, error) {
 				s := styles[xattr(t, nsText, "style-name")]
 				o.bold, o.italic = append(o.bold, s[0]), append(o.italic, s[1])
 			case "a":
-				o.link = xattr(t, nsXlink, "href")
+				o.link = fromODTHref(xattr(t, nsXlink, "href"))
 			case "s":
 				n, err := strconv.Atoi(xattr(t, nsText, "c"))
 				if err != nil || n < 1 {
@@ -372,6 +506,9 @@ func parseODTContent(kind Kind, data []byte) (Content, error) {
 			}
 		case xml.EndElement:
 			depth--
+			if t.Name.Space == nsSVG {
+				o.inAlt = ""
+			}
 			if t.Name.Space != nsText {
 				continue
 			}
@@ -389,6 +526,13 @@ func parseODTContent(kind Kind, data []byte) (Content, error) {
 				o.inPara = false
 				runs := mergeRuns(o.runs)
 				switch {
+				case len(o.images) > 0 && list == nil && o.paraKind != "title":
+					// A paragraph holding pictures: its text, then each
+					// picture as a block of its own.
+					if len(runs) > 0 {
+						blocks = append(blocks, Block{Type: "paragraph", Runs: runs})
+					}
+					blocks = append(blocks, o.images...)
 				case o.paraKind == "title":
 					page.Title = plainOf(runs)
 				case list != nil:
@@ -405,7 +549,12 @@ func parseODTContent(kind Kind, data []byte) (Content, error) {
 				}
 			}
 		case xml.CharData:
-			if o.inPara {
+			switch {
+			case o.inAlt == "title" || o.inAlt == "desc" && o.images[len(o.images)-1].Alt == "":
+				o.images[len(o.images)-1].Alt += string(t)
+			case o.inAlt != "":
+				// A description after a title: the title is the alt.
+			case o.inPara:
 				o.text(string(t))
 			}
 		}
@@ -431,4 +580,21 @@ func xattr(t xml.StartElement, space, local string) string {
 		}
 	}
 	return ""
+}
+
+// A wiki page is an ODT section named after its id: a link to a page
+// ("#page-p2") points to the section ("#p2|region"), which word
+// processors follow, and comes back as a page link on import.
+func odtHref(l string) string {
+	if id, ok := strings.CutPrefix(l, "#page-"); ok {
+		return "#" + id + "|region"
+	}
+	return l
+}
+
+func fromODTHref(h string) string {
+	if id, ok := strings.CutSuffix(h, "|region"); ok && strings.HasPrefix(id, "#") {
+		return "#page-" + id[1:]
+	}
+	return h
 }

@@ -39,7 +39,7 @@ func (s *Service) ExportPerson(ctx context.Context, userID int64, zw *zip.Writer
 		}
 		e := exportedProduction{ID: pr.ID, Kind: pr.Kind, Title: pr.Title, CreatedAt: pr.CreatedAt, UpdatedAt: pr.UpdatedAt, Trashed: pr.Trashed}
 		for _, f := range kindFormats[pr.Kind] {
-			ex, err := exportContent(pr, c, f)
+			ex, err := s.export(ctx, pr, c, f)
 			if err != nil {
 				return err
 			}
@@ -55,22 +55,71 @@ func (s *Service) ExportPerson(ctx context.Context, userID int64, zw *zip.Writer
 		}
 		index = append(index, e)
 	}
-	w, err := zw.Create("productions.json")
+	if err := writeJSON(zw, "productions.json", index); err != nil {
+		return err
+	}
+	// The follow-up comments they wrote, on any production.
+	type comment struct {
+		ProductionID int64     `json:"production_id"`
+		Body         string    `json:"body"`
+		CreatedAt    time.Time `json:"created_at"`
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT production_id, body, created_at FROM production_comments WHERE author_id = ? ORDER BY created_at, id`, userID)
+	if err != nil {
+		return fmt.Errorf("export comments: %w", err)
+	}
+	defer rows.Close()
+	comments := []comment{}
+	for rows.Next() {
+		var c comment
+		if err := rows.Scan(&c.ProductionID, &c.Body, &c.CreatedAt); err != nil {
+			return fmt.Errorf("export comments: %w", err)
+		}
+		comments = append(comments, c)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("export comments: %w", err)
+	}
+	return writeJSON(zw, "productions-commentaires.json", comments)
+}
+
+func writeJSON(zw *zip.Writer, name string, v any) error {
+	w, err := zw.Create(name)
 	if err != nil {
 		return err
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
-	return enc.Encode(index)
+	return enc.Encode(v)
 }
 
-// ErasePerson removes the person's shares and team places; the productions
-// they own go with their account (foreign key). Productions shared with
-// them stay with their owners.
+// ErasePerson removes the person's shares and team places, and the
+// productions they own with their documents' whole history (the engine's
+// log, the versions). Productions shared with them stay with their owners.
 func (s *Service) ErasePerson(ctx context.Context, userID int64) error {
-	return s.db.InTx(ctx, func(tx dbTx) error {
+	var owned []int64
+	err := s.db.InTx(ctx, func(tx dbTx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT id FROM productions WHERE owner_id = ?`, userID)
+		if err != nil {
+			return fmt.Errorf("erase productions: %w", err)
+		}
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return fmt.Errorf("erase productions: %w", err)
+			}
+			owned = append(owned, id)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("erase productions: %w", err)
+		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM production_shares WHERE target_kind = 'user' AND target_id = ?`, userID); err != nil {
 			return fmt.Errorf("erase shares: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM production_comments WHERE author_id = ?`, userID); err != nil {
+			return fmt.Errorf("erase comments: %w", err)
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM production_team_members WHERE user_id = ?`, userID); err != nil {
 			return fmt.Errorf("erase team places: %w", err)
@@ -80,4 +129,16 @@ func (s *Service) ErasePerson(ctx context.Context, userID int64) error {
 		}
 		return nil
 	})
+	if err != nil {
+		return err
+	}
+	// The rows are gone: the engine now refuses these documents to
+	// everybody; close what is open, then delete their content.
+	for _, id := range owned {
+		s.docs.Reauthorize(docID(id))
+		if err := s.docs.Forget(ctx, docID(id)); err != nil {
+			return fmt.Errorf("erase the document of production %d: %w", id, err)
+		}
+	}
+	return nil
 }

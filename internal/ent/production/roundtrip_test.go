@@ -1,6 +1,9 @@
 package production
 
 import (
+	"archive/zip"
+	"bytes"
+	"io"
 	"reflect"
 	"strings"
 	"testing"
@@ -20,17 +23,23 @@ func samples() map[Kind]Content {
 		{Type: "bullet_list", Items: [][]Run{{{Text: "évaporation"}}, {{Text: "- condensation", Italic: true}}, {{Text: "1. précipitations"}}}},
 		{Type: "ordered_list", Items: [][]Run{{{Text: "premier"}}, {{Text: "lien", Bold: true, Link: "/productions/2"}}}},
 		{Type: "paragraph", Runs: []Run{{Text: "Ligne un\nligne deux\ttabulée"}}},
+		{Type: "image", Src: "/productions/7/medias/abcdefghijklmnopqrstuvwx", Alt: "Schéma « eau » <b>gras?</b> & [crochets] *étoile*"},
+		{Type: "image", Src: "https://example.org/images/cycle de l'eau (1).png"},
+		// Unsafe sources never reach a document: these two are dropped.
+		{Type: "image", Src: "javascript:alert(1)", Alt: "piège"},
+		{Type: "image", Src: "data:image/svg+xml,<svg onload=alert(1)>", Alt: "piège"},
+		{Type: "paragraph", Runs: []Run{{Text: "Après les images."}}},
 	}
 	return map[Kind]Content{
 		Pad: {Kind: Pad, Blocks: rich},
 		Wiki: {Kind: Wiki, Pages: []Page{
 			{ID: "p1", Title: "Accueil <img src=x onerror=alert(1)>", Blocks: rich},
-			{ID: "p2", Title: "Glossaire", Blocks: []Block{{Type: "paragraph", Runs: []Run{{Text: "Voir "}, {Text: "l'accueil", Link: "/productions/1#p1"}}}}},
+			{ID: "p2", Title: "Glossaire", Blocks: []Block{{Type: "paragraph", Runs: []Run{{Text: "Voir "}, {Text: "l'accueil", Link: "#page-p1"}, {Text: " et "}, {Text: "ailleurs", Link: "/productions/1"}}}}},
 		}},
 		Blog: {Kind: Blog, Posts: []Post{
-			{ID: "post1", Title: "Sortie <script>x</script>", Body: "Premier paragraphe.\n\nSecond & <i>dernier</i>\navec retour.", Author: "Léa",
+			{ID: "post1", Title: "Sortie <script>x</script>", Body: "Premier paragraphe.\n\nSecond & <i>dernier</i>\navec retour.", Image: "/productions/3/medias/abcdefghijklmnopqrstuvwx", Author: "Léa",
 				Status: "published", Created: "2026-10-01T10:00:00Z", Comments: []Comment{{ID: "c1", Author: "Tom", Text: "Bravo <script>", Status: "published", Created: "2026-10-02T08:00:00Z"}}},
-			{ID: "post2", Title: "Brouillon", Body: "", Author: "Tom", Status: "submitted", Created: "2026-10-03T09:00:00Z", Comments: []Comment{}},
+			{ID: "post2", Title: "Brouillon", Body: "", Image: "javascript:alert(1)", Author: "Tom", Status: "submitted", Created: "2026-10-03T09:00:00Z", Comments: []Comment{}},
 		}},
 		MindMap: {Kind: MindMap, Nodes: []Node{
 			{ID: "root", Text: "Volcans <script>", X: 0, Y: 0, Color: "#ff0000"},
@@ -262,5 +271,120 @@ func TestHostileFilesStayCheap(t *testing.T) {
 	nested := strings.Repeat("<node TEXT='a'>", 20000)
 	if _, _, err := Decode(MindMap, "mm", []byte("<map>"+nested)); err == nil {
 		t.Error("deep FreeMind accepted")
+	}
+}
+
+// TestImagesInEveryRichFormat: the images of the pad and the wiki are in
+// each export as that format says (HTML <img>, Markdown ![alt](src), ODT
+// frame), their unsafe sources are not, and they read back.
+func TestImagesInEveryRichFormat(t *testing.T) {
+	for _, kind := range []Kind{Pad, Wiki} {
+		c := samples()[kind]
+		got := readContent(docOf(t, c), kind)
+		var images []Block
+		for _, b := range allBlocks(got) {
+			if b.Type == "image" {
+				images = append(images, b)
+			}
+		}
+		if len(images) != 2 || images[0].Src != "/productions/7/medias/abcdefghijklmnopqrstuvwx" || images[1].Alt != "" {
+			t.Fatalf("%s: images read from the document = %+v", kind, images)
+		}
+		for _, f := range kindFormats[kind] {
+			data, err := Encode(got, "T", f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			text := string(data)
+			if f == "odt" {
+				text = odtEntry(t, data, "content.xml")
+			}
+			want := map[string]string{
+				"html": `<img src="/productions/7/medias/abcdefghijklmnopqrstuvwx" alt="Schéma « eau » &lt;b&gt;gras?&lt;/b&gt; &amp; [crochets] *étoile*">`,
+				"md":   `![Schéma « eau » <b>gras?</b> & [crochets] *étoile*](/productions/7/medias/abcdefghijklmnopqrstuvwx)`,
+				"odt":  `<draw:image xlink:href="/productions/7/medias/abcdefghijklmnopqrstuvwx"`,
+			}[f]
+			if f == "md" {
+				want = `![Schéma « eau » \<b\>gras?\</b\> & \[crochets\] \*étoile\*](/productions/7/medias/abcdefghijklmnopqrstuvwx)`
+			}
+			if !strings.Contains(text, want) {
+				t.Errorf("%s/%s: %q missing from\n%s", kind, f, want, text)
+			}
+			if l := strings.ToLower(text); strings.Contains(l, "javascript:") || strings.Contains(l, "data:image") {
+				t.Errorf("%s/%s carries an unsafe image source:\n%s", kind, f, text)
+			}
+		}
+	}
+	// A hand-written page: images at block level or inside a paragraph
+	// are read; unsafe ones are dropped.
+	c, _, err := Decode(Pad, "html", []byte(`<main><p>Avant <img src="https://ok.example/a.png" alt="A"></p>
+<img src="javascript:alert(1)" alt="x"><figure><img src="data:image/svg+xml,<svg/onload=alert(1)>" alt="y"></figure>
+<img src="/productions/2/medias/abcdefghijklmnopqrstuvwx"></main>`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Block{{Type: "paragraph", Runs: []Run{{Text: "Avant "}}}, {Type: "image", Src: "https://ok.example/a.png", Alt: "A"},
+		{Type: "image", Src: "/productions/2/medias/abcdefghijklmnopqrstuvwx"}}
+	if !reflect.DeepEqual(c.Blocks, want) {
+		t.Errorf("hand-written HTML images = %+v", c.Blocks)
+	}
+	md, _, err := Decode(Pad, "md", []byte("![a](javascript:alert(1))\n\n![b](https://ok.example/b.png)\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(md.Blocks) != 1 || md.Blocks[0].Src != "https://ok.example/b.png" || md.Blocks[0].Alt != "b" {
+		t.Errorf("markdown images = %+v", md.Blocks)
+	}
+}
+
+// odtEntry reads one file of an ODT package.
+func odtEntry(t *testing.T, data []byte, name string) string {
+	t.Helper()
+	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := readZipFile(zr, name, 1<<30)
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	return string(b)
+}
+
+// A link between wiki pages points at its page in every export: the HTML
+// section's id, the ODT section (followed by word processors), and it is
+// the only kind of fragment link kept.
+func TestWikiPageLinksHaveTargets(t *testing.T) {
+	c := samples()[Wiki]
+	html := mustEncode(t, c, "html")
+	if !strings.Contains(html, `id="page-p1"`) || !strings.Contains(html, `href="#page-p1"`) {
+		t.Errorf("HTML export: no target for #page-p1")
+	}
+	odt, err := Encode(c, "T", "odt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	zr, err := zip.NewReader(bytes.NewReader(odt), int64(len(odt)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var content string
+	for _, f := range zr.File {
+		if f.Name == "content.xml" {
+			r, _ := f.Open()
+			b, _ := io.ReadAll(r)
+			content = string(b)
+		}
+	}
+	if !strings.Contains(content, `xlink:href="#p1|region"`) || !strings.Contains(content, `text:name="p1"`) {
+		t.Errorf("ODT export: the page link does not point at the page's section")
+	}
+	for _, bad := range []string{"#page-", "#page-a b", "#p1", "#page-" + strings.Repeat("x", 65), "javascript:#page-p1"} {
+		if got := safeURL(bad); got != "" {
+			t.Errorf("safeURL(%q) = %q, want it dropped", bad, got)
+		}
+	}
+	if imageURL("#page-p1") != "" {
+		t.Error("a page link is not an image")
 	}
 }

@@ -26,6 +26,7 @@ type Service struct {
 	dir   Directory
 	notif Notifier
 	docs  Documents
+	media MediaStore // where uploaded medias live (SetMediaStore)
 	log   *slog.Logger
 	now   func() time.Time
 }
@@ -356,46 +357,32 @@ func (s *Service) Authorize(ctx context.Context, p *auth.Principal, doc string) 
 		}
 		return collab.AccessNone, err
 	}
-	if pr.Trashed {
-		return collab.AccessRead, nil
-	}
-	if pr.Role == RoleRead {
+	switch {
+	case pr.Kind == Blog && pr.Role == RoleRead:
+		// The document holds drafts and refused posts: a blog's readers
+		// get the published copies, on the production's page.
+		return collab.AccessNone, nil
+	case pr.Trashed, pr.Role == RoleRead:
 		return collab.AccessRead, nil
 	}
 	return collab.AccessWrite, nil
 }
 
-// Content reads a production's content (readers and up).
+// Content reads a production's content (readers and up). Readers of a blog
+// see what moderation published, as it was approved.
 func (s *Service) Content(ctx context.Context, p *auth.Principal, id int64) (Production, Content, error) {
 	pr, err := s.Get(ctx, p, id)
 	if err != nil {
 		return pr, Content{}, err
 	}
 	c, err := s.content(ctx, pr)
-	if pr.Role == RoleRead {
-		publishedOnly(&c)
+	if err != nil {
+		return pr, c, err
+	}
+	if pr.Kind == Blog && pr.Role == RoleRead {
+		err = s.published(ctx, pr.ID, &c)
 	}
 	return pr, c, err
-}
-
-// publishedOnly keeps what moderation let through: readers see published
-// posts and comments only; contributors and managers see every status.
-func publishedOnly(c *Content) {
-	posts := c.Posts[:0:0]
-	for _, p := range c.Posts {
-		if p.Status != "published" {
-			continue
-		}
-		comments := []Comment{}
-		for _, cm := range p.Comments {
-			if cm.Status == "published" || cm.Status == "" {
-				comments = append(comments, cm)
-			}
-		}
-		p.Comments = comments
-		posts = append(posts, p)
-	}
-	c.Posts = posts
 }
 
 func (s *Service) content(ctx context.Context, pr Production) (Content, error) {
@@ -419,6 +406,16 @@ func (s *Service) Write(ctx context.Context, p *auth.Principal, id int64, c Cont
 	}
 	c.Kind = pr.Kind
 	sanitize(&c)
+	// A blog's published items stand only when a manager writes them.
+	if pr.Kind == Blog {
+		now := s.now().UTC()
+		err := s.db.InTx(ctx, func(tx *db.Tx) error {
+			return recordImported(ctx, tx, pr.ID, &c, p.User.ID, pr.Role.rank() >= RoleManage.rank(), now)
+		})
+		if err != nil {
+			return err
+		}
+	}
 	if err := s.docs.Apply(ctx, pr.DocID(), func(d *yjs.Doc, tx *yjs.Tx) error { return writeContent(d, tx, c) }); err != nil {
 		return fmt.Errorf("write production %d: %w", id, err)
 	}

@@ -421,9 +421,19 @@ func TestPrivacyExportAndErase(t *testing.T) {
 		names = append(names, zf.Name)
 	}
 	want := []string{fmt.Sprintf("productions/%d-mon-wiki.odt", pr.ID), fmt.Sprintf("productions/%d-mon-wiki.html", pr.ID),
-		fmt.Sprintf("productions/%d-mon-wiki.md", pr.ID), "productions.json"}
+		fmt.Sprintf("productions/%d-mon-wiki.md", pr.ID), "productions.json", "productions-commentaires.json"}
 	if !reflect.DeepEqual(names, want) {
 		t.Errorf("export entries %v", names)
+	}
+	if err := f.svc.Write(f.ctx, f.tom.p, other.ID, Content{Blocks: []Block{para("Texte de Tom")}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.SaveVersion(f.ctx, f.lea.p, pr.ID, "Avant"); err != nil {
+		t.Fatal(err)
+	}
+	var before int
+	if err := f.db.QueryRowContext(f.ctx, `SELECT COUNT(*) FROM collab_updates WHERE doc_id = ?`, pr.DocID()).Scan(&before); err != nil || before == 0 {
+		t.Fatalf("the imported wiki should be in the engine's log: %d %v", before, err)
 	}
 	if err := f.svc.ErasePerson(f.ctx, f.lea.id); err != nil {
 		t.Fatal(err)
@@ -433,5 +443,20 @@ func TestPrivacyExportAndErase(t *testing.T) {
 	}
 	if d, _ := f.svc.Detail(f.ctx, f.tom.p, other.ID); len(d.Shares) != 0 {
 		t.Errorf("share to the erased person stays: %+v", d.Shares)
+	}
+	// Nothing of the erased production's text is left in the engine.
+	for _, table := range []string{"collab_updates", "collab_snapshots", "production_versions"} {
+		col := "doc_id = ?"
+		arg := any(pr.DocID())
+		if table == "production_versions" {
+			col, arg = "production_id = ?", pr.ID
+		}
+		var n int
+		if err := f.db.QueryRowContext(f.ctx, `SELECT COUNT(*) FROM `+table+` WHERE `+col, arg).Scan(&n); err != nil || n != 0 {
+			t.Errorf("%s keeps %d rows of the erased production (%v)", table, n, err)
+		}
+	}
+	if _, c, err := f.svc.Content(f.ctx, f.tom.p, other.ID); err != nil || len(c.Blocks) != 1 {
+		t.Errorf("the production shared with the erased person lost its content: %v", err)
 	}
 }
