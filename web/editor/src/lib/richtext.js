@@ -1,7 +1,8 @@
 // Rich text bound to a Y.XmlFragment (the pad's "content", each wiki
 // page): ProseMirror with y-prosemirror, remote cursors and undo. The
 // schema follows the server's layout (internal/ent/production/model.go):
-// list items hold their text directly, heading levels are attributes.
+// list items hold their text directly, heading levels are attributes,
+// an image is an atom block whose attributes are its "src" and "alt".
 import { ySyncPlugin, yCursorPlugin, yUndoPlugin, undo, redo } from 'y-prosemirror';
 import { Schema } from 'prosemirror-model';
 import { EditorState } from 'prosemirror-state';
@@ -9,6 +10,11 @@ import { EditorView } from 'prosemirror-view';
 import { keymap } from 'prosemirror-keymap';
 import { baseKeymap, toggleMark, setBlockType } from 'prosemirror-commands';
 import { colours, safeURL, el } from './common.js';
+
+// A link between wiki pages ("#page-<id>", as the server keeps it) stays
+// as written; any other address goes through safeURL.
+const pageLink = /^#page-[A-Za-z0-9_-]{1,64}$/;
+function linkHref(href) { return pageLink.test(href) ? href : safeURL(href); }
 
 export const schema = new Schema({
   nodes: {
@@ -22,6 +28,16 @@ export const schema = new Schema({
     bullet_list: { group: 'block', content: 'list_item+', parseDOM: [{ tag: 'ul' }], toDOM: () => ['ul', 0] },
     ordered_list: { group: 'block', content: 'list_item+', parseDOM: [{ tag: 'ol' }], toDOM: () => ['ol', 0] },
     list_item: { content: 'inline*', defining: true, parseDOM: [{ tag: 'li' }], toDOM: () => ['li', 0] },
+    image: {
+      group: 'block', atom: true, selectable: true, draggable: true,
+      attrs: { src: { default: '' }, alt: { default: '' } },
+      // Pasted images keep http(s) addresses only (never data: nor javascript:).
+      parseDOM: [{
+        tag: 'img[src]',
+        getAttrs: (d) => (imageSrc(d.getAttribute('src')) ? { src: sitePath(d.getAttribute('src')), alt: d.getAttribute('alt') || '' } : false),
+      }],
+      toDOM: (n) => ['p', { class: 'pad-image' }, ['img', { src: imageSrc(n.attrs.src) || '', alt: n.attrs.alt || '' }]],
+    },
     text: { group: 'inline' },
   },
   marks: {
@@ -30,10 +46,107 @@ export const schema = new Schema({
     link: {
       attrs: { href: {} }, inclusive: false,
       parseDOM: [{ tag: 'a[href]', getAttrs: (d) => ({ href: d.getAttribute('href') }) }],
-      toDOM: (m) => ['a', { href: safeURL(m.attrs.href), rel: 'noopener noreferrer' }, 0],
+      toDOM: (m) => ['a', { href: linkHref(m.attrs.href), rel: 'noopener noreferrer' }, 0],
     },
   },
 });
+
+// imageSrc is the address an image may be shown from: http(s) or this
+// site (the production's medias), else ''.
+export function imageSrc(src) {
+  const u = safeURL(src || '');
+  return u.startsWith('http:') || u.startsWith('https:') ? u : '';
+}
+
+// sitePath turns an address of this site back into a path, so that an
+// image copied and pasted keeps the /productions/{id}/medias/... form the
+// server recognises (and embeds in exports).
+function sitePath(src) {
+  try {
+    const u = new URL(src, window.location.href);
+    return u.origin === window.location.origin ? u.pathname + u.search : src;
+  } catch { return src; }
+}
+
+// mediaUploader returns an upload(file) → URL for richEditor's options:
+// it sends the file to the production's API (data-api of the editor's
+// root) with the session's CSRF token, and throws the server's French
+// message when the file is refused.
+export function mediaUploader(api, csrf) {
+  return async (file) => {
+    const body = new FormData();
+    body.append('file', file);
+    const r = await fetch(`${api}/media`, {
+      method: 'POST', body, credentials: 'same-origin', headers: { 'X-CSRF-Token': csrf || '' },
+    });
+    const data = await r.json().catch(() => ({}));
+    if (!r.ok || !data.url) throw new Error(data.message || "L'envoi du fichier a échoué.");
+    return data.url;
+  };
+}
+
+// chooseFile opens the file chooser of a hidden input and resolves with
+// the chosen file, or null.
+function chooseFile(input) {
+  return new Promise((resolve) => {
+    const done = () => {
+      input.removeEventListener('change', done);
+      input.removeEventListener('cancel', done);
+      const f = input.files && input.files[0];
+      input.value = '';
+      resolve(f || null);
+    };
+    input.addEventListener('change', done);
+    input.addEventListener('cancel', done);
+    input.click();
+  });
+}
+
+// askImage asks for an image: an address, or (when upload is given) a
+// file from the computer, sent with upload; then its text alternative.
+// Resolves with {src, alt}, or null when cancelled.
+async function askImage(upload, input, announce) {
+  const hint = upload
+    ? "Adresse de l'image (https://…), ou laissez vide et validez pour envoyer une image de votre ordinateur"
+    : "Adresse de l'image (https://…)";
+  const answer = window.prompt(hint, '');
+  if (answer === null) return null;
+  let src = answer.trim();
+  if (!src) {
+    if (!upload) return null;
+    const file = await chooseFile(input);
+    if (!file) return null;
+    announce("Envoi de l'image en cours…");
+    try {
+      src = await upload(file);
+    } catch (e) {
+      announce(e.message);
+      window.alert(e.message);
+      return null;
+    }
+    announce('Image envoyée.');
+  } else if (!imageSrc(src)) {
+    window.alert("Adresse refusée : seules les images en http(s) ou envoyées ici sont acceptées.");
+    return null;
+  }
+  const alt = window.prompt("Texte alternatif : décrivez l'image pour qui ne la voit pas (laissez vide si elle est décorative)", '');
+  if (alt === null) return null;
+  return { src, alt: alt.replace(/\s+/g, ' ').trim() };
+}
+
+// imageCommand inserts the image ask() resolves with at the selection.
+export function imageCommand(ask) {
+  return (state, dispatch, view) => {
+    if (!dispatch) return true;
+    ask().then((img) => {
+      if (!img || !view || view.isDestroyed) return;
+      const node = schema.nodes.image.create(img);
+      view.dispatch(view.state.tr.replaceSelectionWith(node).scrollIntoView());
+      view.focus();
+    });
+    return true;
+  };
+}
 
 // Turns the current block into a one-item list, or a list back into
 // paragraphs: enough for pupils, and valid for the server's layout.
@@ -98,7 +211,7 @@ function selectionBuilder(user) {
 export const toolbarButtons = [
   ['h1', 'Titre'], ['h2', 'Sous-titre'], ['paragraph', 'Paragraphe'],
   ['strong', 'Gras', 'Control+B'], ['em', 'Italique', 'Control+I'],
-  ['bullet', 'Liste à puces'], ['ordered', 'Liste numérotée'], ['link', 'Lien', 'Control+K'],
+  ['bullet', 'Liste à puces'], ['ordered', 'Liste numérotée'], ['link', 'Lien', 'Control+K'], ['image', 'Image'],
   ['undo', 'Annuler', 'Control+Z'], ['redo', 'Rétablir', 'Control+Y'],
 ];
 
@@ -111,11 +224,23 @@ export function buildToolbar(label) {
 // richEditor mounts ProseMirror on host, bound to fragment. options:
 // readOnly, label (the textbox's accessible name), toolbar (an element
 // whose button[data-command] run the commands), askHref (link prompt),
-// cursors (false to leave remote cursors out). Returns {view, destroy}.
+// upload (async file → URL, see mediaUploader: the Image button then
+// offers to send a file), askImage (async → {src, alt} or null, replaces
+// the prompts), cursors (false to leave remote cursors out). Returns
+// {view, destroy}.
 export function richEditor(host, fragment, awareness, options = {}) {
   const m = schema.marks;
   const n = schema.nodes;
   const link = options.askHref ? linkCommand(options.askHref) : promptLink;
+  // The file input and the live region of the Image button live next to
+  // the editor (outside ProseMirror's DOM).
+  const fileInput = el('input', {
+    type: 'file', hidden: true, tabindex: '-1', 'aria-hidden': 'true', accept: 'image/png,image/jpeg,image/gif,image/webp',
+  });
+  const live = el('p', { class: 'visually-hidden pad-live', 'aria-live': 'polite' });
+  host.after(fileInput, live);
+  const announce = (msg) => { live.textContent = msg; };
+  const image = imageCommand(options.askImage || (() => askImage(options.upload, fileInput, announce)));
   const plugins = [ySyncPlugin(fragment)];
   if (options.cursors !== false) plugins.push(yCursorPlugin(awareness, { cursorBuilder, selectionBuilder }));
   plugins.push(yUndoPlugin(),
@@ -137,7 +262,7 @@ export function richEditor(host, fragment, awareness, options = {}) {
     h1: setBlockType(n.heading, { level: '1' }), h2: setBlockType(n.heading, { level: '2' }),
     paragraph: setBlockType(n.paragraph),
     bullet: toggleList(n.bullet_list), ordered: toggleList(n.ordered_list),
-    undo, redo,
+    image, undo, redo,
   };
   const onClick = (e) => {
     const b = e.target.closest('button[data-command]');
@@ -156,7 +281,13 @@ export function richEditor(host, fragment, awareness, options = {}) {
     view,
     destroy() {
       if (toolbar) toolbar.removeEventListener('click', onClick);
+      fileInput.remove();
+      live.remove();
       view.destroy();
+      // y-prosemirror 1.3.7 may still dispatch an awareness update queued
+      // just before to the destroyed view (yjs/y-prosemirror#265,
+      // "reading 'matchesNode'"): let it fall on nothing.
+      view.dispatch = () => {};
     },
   };
 }
