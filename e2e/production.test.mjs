@@ -2,8 +2,8 @@
 // a pupil of the demo collège open the demo's cross-school pad (shared with
 // CM1 A and with the collège's 6e A) at the same time, each types, and each
 // sees the other's text through /collab/{id}; then the CM1 teacher asks the
-// class for a production through /travaux and the école pupil finds the
-// notification on /notifications.
+// cross-school liaison group for a production through /travaux and both
+// pupils find the notification on /notifications.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { start } from './lib/socle.mjs';
@@ -125,42 +125,35 @@ test('two pupils of an école and a collège edit the same pad at once and see e
   }
 });
 
-/** Asks a class for a pad through the /travaux form, as the teacher would. */
-async function assign(page, title, classID) {
+/** Asks a class or a group for a pad through the /travaux form, as a teacher would. */
+async function assign(page, title, group) {
   await page.goto(socle.url + '/travaux');
   await page.getByLabel('Titre').fill(title);
   await page.getByLabel('Consigne').fill('Racontez votre semaine dans un pad, chacun le sien.');
   await page.getByLabel('Type de production').selectOption('pad');
-  await page.getByLabel('Numéro de la classe ou du groupe').fill(String(classID));
+  const select = page.getByLabel('Classe ou groupe');
+  const label = await select.locator('option').filter({ hasText: group }).first().textContent();
+  await select.selectOption({ label });
   await Promise.all([page.waitForURL(/\/travaux/), page.getByRole('button', { name: 'Demander et prévenir les élèves' }).click()]);
   await page.getByText(title).first().waitFor({ timeout: SEEN_MS });
 }
 
-test('the teachers of the école and of the collège ask their classes for a production and each pupil is notified', async () => {
+test('one assignment to the cross-school liaison group notifies the pupils of the école and of the collège', async () => {
   const teacher = await person('enseignant@demo.socle.fr');
   const collegeTeacher = await person('paul.bernard@demo.socle.fr');
   const pupil = await person('eleve@demo.socle.fr');
   const college = await person('eleve.college@demo.socle.fr');
   try {
-    // The class numbers, as the owner reads them from the demo pad's shares.
-    const list = await (await teacher.page.request.get(socle.url + '/api/v1/productions')).json();
-    const all = [...(list.mine ?? []), ...(list.shared_with_me ?? [])];
-    const pad = all.find((p) => p.title === PAD);
-    assert.ok(pad, 'the teacher sees the demo pad: ' + JSON.stringify(list).slice(0, 300));
-    const detail = await (await teacher.page.request.get(socle.url + '/api/v1/productions/' + pad.id)).json();
-    const classID = (re) => {
-      const s = (detail.shares ?? []).find((x) => x.target_kind === 'class' && re.test(x.target_name));
-      assert.ok(s, `the pad is shared with ${re}: ${JSON.stringify(detail.shares)}`);
-      return s.target_id;
-    };
-
     const title = 'Journal de la semaine ' + Date.now();
-    await assign(teacher.page, title + ' (CM1)', classID(/CM1/));
-    await assign(collegeTeacher.page, title + ' (6e)', classID(/6e/));
-    for (const [p, t] of [[pupil, title + ' (CM1)'], [college, title + ' (6e)']]) {
+    // The école teacher asks the liaison group (CM1 A and 6e A together).
+    await assign(teacher.page, title + ' (liaison)', 'Liaison cycle 3');
+    // The collège teacher asks his own class.
+    await assign(collegeTeacher.page, title + ' (6e)', '6e A');
+    for (const [p, titles] of [[pupil, [title + ' (liaison)']], [college, [title + ' (liaison)', title + ' (6e)']]]) {
       await p.page.goto(socle.url + '/notifications');
-      await p.page.getByText(t).first().waitFor({ timeout: SEEN_MS });
+      for (const t of titles) await p.page.getByText(t).first().waitFor({ timeout: SEEN_MS });
     }
+    await assertAccessible(assert, teacher.page, 'travaux demandés');
     assert.deepEqual(teacher.errors, []);
     assert.deepEqual(collegeTeacher.errors, []);
   } finally {

@@ -140,11 +140,89 @@ func writeProductions(ctx context.Context, w *seeder, s *production.Service, ppl
 			return fmt.Errorf("demo share %s with the collège: %w", d.kind, err)
 		}
 	}
+	if err := writeLiaison(ctx, w, s, ppl, cm1, sixieme, []int64{teacherID, collegeTeacherID}); err != nil {
+		return err
+	}
 	_, err = s.Assign(ctx, teacher, production.NewAssignment{Title: "Frise chronologique de l'Antiquité",
 		Instructions: "Par équipes de trois, placez cinq événements de l'Antiquité avec une image chacun.",
 		Kind:         production.Timeline, Mode: "teams", TeamSize: 3, Due: w.now.AddDate(0, 0, 14).Format("2006-01-02"), GroupID: cm1})
 	if err != nil {
 		return fmt.Errorf("demo assignment: %w", err)
+	}
+	return nil
+}
+
+// writeLiaison creates the cycle 3 liaison group: a cross-school group of
+// the école and the collège with both teachers and pupils of the CM1 A and
+// the 6e A (the demo's two pupils with a password among them), then the
+// collège teacher asks it for a mind map by mixed teams, so that one
+// assignment reaches pupils of two schools.
+func writeLiaison(ctx context.Context, w *seeder, s *production.Service, ppl *people.Service, cm1, sixieme int64, teachers []int64) error {
+	adminID, err := w.userByEmail(ctx, "admin@demo.socle.fr")
+	if err != nil {
+		return err
+	}
+	admin, err := w.auth.Principal(ctx, adminID)
+	if err != nil {
+		return err
+	}
+	ecole, err := ppl.Group(ctx, admin, cm1)
+	if err != nil {
+		return err
+	}
+	college, err := ppl.Group(ctx, admin, sixieme)
+	if err != nil {
+		return err
+	}
+	g, err := ppl.CreateGroup(ctx, admin, people.NewGroup{Establishment: ecole.UAI, SchoolYear: ecole.SchoolYear,
+		Kind: people.KindGroup, Type: people.TypeCrossSchool, Name: "Liaison cycle 3 : CM1 A et 6e A", Establishments: []string{college.UAI}})
+	if err != nil {
+		return fmt.Errorf("demo liaison group: %w", err)
+	}
+	if _, err := ppl.AddGroupMembers(ctx, admin, g.ID, teachers, people.RoleTeacher, ""); err != nil {
+		return fmt.Errorf("demo liaison teachers: %w", err)
+	}
+	pick := func(d people.GroupDetail, email string) ([]int64, error) {
+		me, err := w.userByEmail(ctx, email)
+		if err != nil {
+			return nil, err
+		}
+		out := []int64{me}
+		for _, m := range d.Pupils {
+			if len(out) == 4 {
+				break
+			}
+			if m.UserID != me {
+				out = append(out, m.UserID)
+			}
+		}
+		return out, nil
+	}
+	fromEcole, err := pick(ecole, "eleve@demo.socle.fr")
+	if err != nil {
+		return err
+	}
+	fromCollege, err := pick(college, "eleve.college@demo.socle.fr")
+	if err != nil {
+		return err
+	}
+	if _, err := ppl.AddGroupMembers(ctx, admin, g.ID, append(fromEcole, fromCollege...), people.RoleMember, ""); err != nil {
+		return fmt.Errorf("demo liaison pupils: %w", err)
+	}
+	// Mixed teams: each pairs a CM1 pupil with a 6e pupil.
+	var teams [][]int64
+	for i := range fromEcole {
+		teams = append(teams, []int64{fromEcole[i], fromCollege[i]})
+	}
+	teacher, err := w.auth.Principal(ctx, teachers[1])
+	if err != nil {
+		return err
+	}
+	_, err = s.Assign(ctx, teacher, production.NewAssignment{Title: "Carte mentale : ce qui change en 6e",
+		Instructions: "Par binômes CM1-6e, faites la carte mentale de ce qui change en arrivant au collège : l'emploi du temps, les professeurs, la cantine, le CDI…",
+		Kind:         production.MindMap, Mode: "teams", Teams: teams, Due: w.now.AddDate(0, 0, 21).Format("2006-01-02"), GroupID: g.ID})
+	if err != nil {
+		return fmt.Errorf("demo liaison assignment: %w", err)
 	}
 	return nil
 }
