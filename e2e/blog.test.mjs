@@ -5,40 +5,19 @@
 // server, the pupil sees the decision; then a collège pupil comments and
 // the teacher refuses the comment. Contributors never get the moderation
 // buttons, and the server refuses them the decision anyway.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { start } from './lib/socle.mjs';
-import { launch, assertAccessible, login } from './lib/browser.mjs';
+import { assertAccessible } from './lib/browser.mjs';
+import { demoSession } from './lib/demo.mjs';
 
-const PASSWORD = 'socle-demo';
 const BLOG = 'Blog de la liaison école-collège';
 const SEEN_MS = 15_000;
 
-let socle;
-let browser;
-
-before(async () => {
-  socle = await start({ timeoutMs: 180_000 });
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  await socle?.stop();
-});
-
-async function person(email) {
-  const context = await browser.newContext({ locale: 'fr-FR', viewport: { width: 1280, height: 900 } });
-  const page = await context.newPage();
-  const errors = [];
-  page.on('pageerror', (e) => errors.push(String(e)));
-  await login(page, socle.url, email, PASSWORD);
-  return { context, page, errors };
-}
+const demo = demoSession();
 
 /** The demo blog's id, as its owner finds it through the API. */
 async function blogID(page) {
-  const list = await (await page.request.get(socle.url + '/api/v1/productions')).json();
+  const list = await (await page.request.get(demo.url + '/api/v1/productions')).json();
   const blog = [...(list.mine ?? []), ...(list.shared_with_me ?? [])].find((p) => p.title === BLOG);
   assert.ok(blog, 'the demo blog is listed: ' + JSON.stringify(list).slice(0, 300));
   return blog.id;
@@ -46,7 +25,7 @@ async function blogID(page) {
 
 /** Opens the blog's editor and waits for the demo post, which came from the server's document. */
 async function openBlog(page, id) {
-  await page.goto(`${socle.url}/productions/${id}/editer`);
+  await page.goto(`${demo.url}/productions/${id}/editer`);
   await page.locator('[data-production-editor="blog"][data-synced="true"]').waitFor({ timeout: SEEN_MS });
   await item(page, 'Premier échange').getByText('Publié', { exact: true }).waitFor({ timeout: SEEN_MS });
 }
@@ -67,14 +46,14 @@ async function seen(what, locator, people) {
     await locator.waitFor({ timeout: SEEN_MS });
   } catch (e) {
     const state = await Promise.all(people.map(async (p) => (await p.page.locator('[data-editor]').innerText()).slice(0, 1500)));
-    throw new Error(`${what}\n${state.join('\n----\n')}\n${people.map((p) => p.errors).join('\n')}\n${socle.logs().slice(-2000)}`, { cause: e });
+    throw new Error(`${what}\n${state.join('\n----\n')}\n${people.map((p) => p.errors).join('\n')}\n${demo.socle.logs().slice(-2000)}`, { cause: e });
   }
 }
 
 test('a pupil writes a post, the teacher publishes it; a collège pupil comments and the teacher refuses the comment', async () => {
-  const teacher = await person('enseignant@demo.socle.fr');
-  const pupil = await person('eleve@demo.socle.fr');
-  const college = await person('eleve.college@demo.socle.fr');
+  const teacher = await demo.person('enseignant@demo.socle.fr');
+  const pupil = await demo.person('eleve@demo.socle.fr');
+  const college = await demo.person('eleve.college@demo.socle.fr');
   const everyone = [teacher, pupil, college];
   try {
     const id = await blogID(teacher.page);
@@ -115,13 +94,13 @@ test('a pupil writes a post, the teacher publishes it; a collège pupil comments
     await seen('the pupil sees the decision', item(p, title).getByText('Publié', { exact: true }), everyone);
 
     // The server reads the post where the editor wrote it: its read-only view shows it.
-    const html = await (await p.request.get(`${socle.url}/productions/${id}`)).text();
+    const html = await (await p.request.get(`${demo.url}/productions/${id}`)).text();
     assert.ok(html.includes(title) && html.includes(`Le guide nous a montré une ammonite ${stamp}.`), 'the read-only view shows the post');
 
     // The server, not the page, decides: a contributor's decision is refused.
     const csrf = await p.locator('[data-production-editor="blog"]').getAttribute('data-csrf');
     const postID = await item(p, title).getAttribute('data-post');
-    const denied = await p.request.post(`${socle.url}/api/v1/productions/${id}/moderation`, {
+    const denied = await p.request.post(`${demo.url}/api/v1/productions/${id}/moderation`, {
       headers: { 'X-CSRF-Token': csrf }, data: { post: postID, comment: '', decision: 'reject' },
     });
     assert.equal(denied.status(), 403, 'a contributor cannot moderate through the API');

@@ -4,44 +4,20 @@
 // appear in his editor, the image is served by the production, and the
 // server's HTML export shows it with its alternative. An SVG is refused
 // with a message in French.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { start } from './lib/socle.mjs';
-import { launch, assertAccessible, login } from './lib/browser.mjs';
+import { assertAccessible } from './lib/browser.mjs';
+import { demoSession } from './lib/demo.mjs';
 
-const PASSWORD = 'socle-demo';
 const PAD = 'Liaison CM1-6e : notre journal';
 const SEEN_MS = 15_000;
 // A 1×1 PNG.
 const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==', 'base64');
 
-let socle;
-let browser;
-
-before(async () => {
-  socle = await start({ timeoutMs: 180_000 });
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  await socle?.stop();
-});
-
-async function person(email) {
-  const context = await browser.newContext({ locale: 'fr-FR', viewport: { width: 1280, height: 900 } });
-  const page = await context.newPage();
-  const errors = [];
-  page.on('pageerror', (e) => errors.push(String(e)));
-  await login(page, socle.url, email, PASSWORD);
-  return { context, page, errors };
-}
+const demo = demoSession();
 
 async function openPad(page) {
-  await page.goto(socle.url + '/productions');
-  await Promise.all([page.waitForURL(/\/productions\/\d+$/), page.getByRole('link', { name: PAD }).first().click()]);
-  await Promise.all([page.waitForURL(/\/productions\/\d+\/editer$/), page.getByRole('link', { name: /Éditer à plusieurs/ }).click()]);
-  await page.locator('[data-production-editor="pad"][data-synced="true"]').waitFor({ timeout: SEEN_MS });
+  await demo.openEditor(page, PAD, 'pad', { timeout: SEEN_MS });
   return page.getByRole('textbox', { name: /Texte du pad/ });
 }
 
@@ -88,8 +64,8 @@ async function sendImage(page, editor, file, alt) {
 }
 
 test('a pupil sends an image into the pad; the other pupil sees it, the production serves it, the export shows it', async () => {
-  const ecole = await person('eleve@demo.socle.fr');
-  const college = await person('eleve.college@demo.socle.fr');
+  const ecole = await demo.person('eleve@demo.socle.fr');
+  const college = await demo.person('eleve.college@demo.socle.fr');
   try {
     const [edA, edB] = await Promise.all([openPad(ecole.page), openPad(college.page)]);
     const alt = 'Un volcan en éruption ' + Date.now();
@@ -113,7 +89,7 @@ test('a pupil sends an image into the pad; the other pupil sees it, the producti
     const deadline = Date.now() + SEEN_MS;
     let html = '';
     while (Date.now() < deadline) {
-      html = await (await college.page.request.get(`${socle.url}/productions/${id}/export?format=html`)).text();
+      html = await (await college.page.request.get(`${demo.url}/productions/${id}/export?format=html`)).text();
       if (html.includes(`<img src="${path}" alt="${alt}">`)) break;
       await new Promise((r) => setTimeout(r, 300));
     }

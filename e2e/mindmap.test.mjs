@@ -4,43 +4,19 @@
 // both move nodes (by dragging and with the keyboard), fold a branch and
 // delete one, and each sees the other's changes; the server's read-only
 // view of the production then lists what they wrote.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { start } from './lib/socle.mjs';
-import { launch, assertAccessible, login } from './lib/browser.mjs';
+import { assertAccessible } from './lib/browser.mjs';
+import { demoSession } from './lib/demo.mjs';
 
-const PASSWORD = 'socle-demo';
 const MAP = "Carte mentale : le cycle de l'eau";
 const SEEN_MS = 10_000;
 
-let socle;
-let browser;
-
-before(async () => {
-  socle = await start({ timeoutMs: 180_000 });
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  await socle?.stop();
-});
-
-async function person(email) {
-  const context = await browser.newContext({ locale: 'fr-FR', viewport: { width: 1280, height: 900 } });
-  const page = await context.newPage();
-  const errors = [];
-  page.on('pageerror', (e) => errors.push(String(e.stack || e)));
-  await login(page, socle.url, email, PASSWORD);
-  return { context, page, errors };
-}
+const demo = demoSession();
 
 /** Opens the demo map's editor from the productions list and waits for the demo nodes. */
 async function openMap(page) {
-  await page.goto(socle.url + '/productions');
-  await Promise.all([page.waitForURL(/\/productions\/\d+$/), page.getByRole('link', { name: MAP }).first().click()]);
-  await Promise.all([page.waitForURL(/\/productions\/\d+\/editer$/), page.getByRole('link', { name: /Éditer à plusieurs/ }).click()]);
-  await page.locator('[data-production-editor="mindmap"][data-synced="true"]').waitFor({ timeout: SEEN_MS });
+  await demo.openEditor(page, MAP, 'mindmap', { timeout: SEEN_MS });
   const tree = page.getByRole('tree', { name: /Carte mentale/ });
   for (const text of ["Le cycle de l'eau", 'Évaporation', 'Condensation', 'Précipitations']) {
     await tree.getByRole('treeitem', { name: text, exact: true }).waitFor({ timeout: SEEN_MS });
@@ -75,8 +51,8 @@ const near = (a, b) => Math.abs(a - b) <= 3;
 const description = (node) => node.evaluate((e) => document.getElementById(e.getAttribute('aria-describedby')).textContent);
 
 test('a pupil of the école and a pupil of the collège edit the same mind map at once and see each other', async () => {
-  const ecole = await person('eleve@demo.socle.fr');
-  const college = await person('eleve.college@demo.socle.fr');
+  const ecole = await demo.person('eleve@demo.socle.fr');
+  const college = await demo.person('eleve.college@demo.socle.fr');
   try {
     const [treeA, treeB] = await Promise.all([openMap(ecole.page), openMap(college.page)]);
     assert.equal(ecole.page.url(), college.page.url(), 'both pupils open the same production');
@@ -147,7 +123,7 @@ test('a pupil of the école and a pupil of the collège edit the same mind map a
 
     // The server's read-only view lists what they wrote: the layout is the server's.
     const html = await eventually('the read-only view lists the new and the renamed node',
-      async () => (await college.page.request.get(socle.url + '/productions/' + id)).text(),
+      async () => (await college.page.request.get(demo.url + '/productions/' + id)).text(),
       (h) => h.includes(added) && h.includes(renamed));
     assert.ok(html.includes('Précipitations'), 'the demo nodes are still there');
 
@@ -157,7 +133,7 @@ test('a pupil of the école and a pupil of the collège edit the same mind map a
     await college.page.keyboard.press('Delete');
     await eventually('the école side sees the deletion', () => item(treeA, added).count(), (n) => n === 0);
     await eventually('the read-only view no longer lists the deleted node',
-      async () => (await ecole.page.request.get(socle.url + '/productions/' + id)).text(),
+      async () => (await ecole.page.request.get(demo.url + '/productions/' + id)).text(),
       (h) => !h.includes(added) && h.includes(renamed));
 
     assert.deepEqual(ecole.errors, [], 'no script error on the école side');

@@ -4,28 +4,15 @@
 // too, and both texts merge. Her browser reaches Socle through a TCP relay
 // the test cuts and restores: Chromium's offline emulation leaves an open
 // WebSocket alone, a cut network does not.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { start } from './lib/socle.mjs';
-import { launch, login } from './lib/browser.mjs';
+import { demoSession } from './lib/demo.mjs';
 
-const PASSWORD = 'socle-demo';
 const PAD = 'Liaison CM1-6e : notre journal';
 const SEEN_MS = 15_000;
 
-let socle;
-let browser;
-
-before(async () => {
-  socle = await start({ timeoutMs: 180_000 });
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  await socle?.stop();
-});
+const demo = demoSession();
 
 /** A TCP relay to Socle that can be cut (every connection dropped, none accepted) and restored. */
 async function relay(target) {
@@ -52,19 +39,13 @@ async function relay(target) {
   };
 }
 
-async function openPad(email, baseURL = socle.url) {
-  const context = await browser.newContext({ locale: 'fr-FR', viewport: { width: 1280, height: 900 } });
-  const page = await context.newPage();
-  const errors = [];
-  page.on('pageerror', (e) => errors.push(String(e)));
-  await login(page, baseURL, email, PASSWORD);
-  await page.goto(baseURL + '/productions');
-  await Promise.all([page.waitForURL(/\/productions\/\d+$/), page.getByRole('link', { name: PAD }).first().click()]);
-  await Promise.all([page.waitForURL(/\/editer$/), page.getByRole('link', { name: /Éditer à plusieurs/ }).click()]);
-  await page.locator('[data-production-editor="pad"][data-synced="true"]').waitFor({ timeout: SEEN_MS });
-  const editor = page.getByRole('textbox', { name: /Texte du pad/ });
+/** Logs email in through baseURL and opens the demo pad, with its demo text. */
+async function openPad(email, baseURL = demo.url) {
+  const p = await demo.person(email, { baseURL });
+  await demo.openEditor(p.page, PAD, 'pad', { baseURL, timeout: SEEN_MS });
+  const editor = p.page.getByRole('textbox', { name: /Texte du pad/ });
   await editor.getByText('Notre visite au collège').waitFor({ timeout: SEEN_MS });
-  return { context, page, editor, errors };
+  return { ...p, editor };
 }
 
 async function typeAtEnd(p, text) {
@@ -75,7 +56,7 @@ async function typeAtEnd(p, text) {
 }
 
 test('edits made offline merge when the connection comes back', async () => {
-  const network = await relay(socle.url);
+  const network = await relay(demo.url);
   const lea = await openPad('eleve@demo.socle.fr', network.url);
   const nathan = await openPad('eleve.college@demo.socle.fr');
   try {

@@ -4,43 +4,19 @@
 // sees the other's text through /collab/{id}; then the CM1 teacher asks the
 // cross-school liaison group for a production through /travaux and both
 // pupils find the notification on /notifications.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { start } from './lib/socle.mjs';
-import { launch, assertAccessible, login } from './lib/browser.mjs';
+import { assertAccessible } from './lib/browser.mjs';
+import { demoSession } from './lib/demo.mjs';
 
-const PASSWORD = 'socle-demo';
 const PAD = 'Liaison CM1-6e : notre journal';
 const SEEN_MS = 10_000;
 
-let socle;
-let browser;
-
-before(async () => {
-  socle = await start({ timeoutMs: 180_000 });
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  await socle?.stop();
-});
-
-async function person(email) {
-  const context = await browser.newContext({ locale: 'fr-FR', viewport: { width: 1280, height: 900 } });
-  const page = await context.newPage();
-  const errors = [];
-  page.on('pageerror', (e) => errors.push(String(e)));
-  await login(page, socle.url, email, PASSWORD);
-  return { context, page, errors };
-}
+const demo = demoSession();
 
 /** Opens the demo pad's editor from the productions list and waits for the first sync. */
 async function openPad(page) {
-  await page.goto(socle.url + '/productions');
-  await Promise.all([page.waitForURL(/\/productions\/\d+$/), page.getByRole('link', { name: PAD }).first().click()]);
-  await Promise.all([page.waitForURL(/\/productions\/\d+\/editer$/), page.getByRole('link', { name: /Éditer à plusieurs/ }).click()]);
-  await page.locator('[data-production-editor="pad"][data-synced="true"]').waitFor({ timeout: SEEN_MS });
+  await demo.openEditor(page, PAD, 'pad', { timeout: SEEN_MS });
   const editor = page.getByRole('textbox', { name: /Texte du pad/ });
   // The demo content came from the server's document, not from the page.
   await editor.getByText('Notre visite au collège').waitFor({ timeout: SEEN_MS });
@@ -70,8 +46,8 @@ function padText(editor) {
 }
 
 test('two pupils of an école and a collège edit the same pad at once and see each other', async () => {
-  const ecole = await person('eleve@demo.socle.fr');
-  const college = await person('eleve.college@demo.socle.fr');
+  const ecole = await demo.person('eleve@demo.socle.fr');
+  const college = await demo.person('eleve.college@demo.socle.fr');
   try {
     const [edA, edB] = await Promise.all([openPad(ecole.page), openPad(college.page)]);
     assert.equal(ecole.page.url(), college.page.url(), 'both pupils open the same production');
@@ -91,7 +67,7 @@ test('two pupils of an école and a collège edit the same pad at once and see e
         await ed.getByText(fromCollege).waitFor({ timeout: SEEN_MS });
       } catch (e) {
         throw new Error(`${side} editor: ${await ed.textContent()}\nécole: ${await edA.textContent()}\ncollège: ${await edB.textContent()}\n` +
-          `${ecole.errors}\n${college.errors}\n${socle.logs().slice(-2000)}`, { cause: e });
+          `${ecole.errors}\n${college.errors}\n${demo.socle.logs().slice(-2000)}`, { cause: e });
       }
     }
     // Same text on both sides once merged.
@@ -110,7 +86,7 @@ test('two pupils of an école and a collège edit the same pad at once and see e
     const deadline2 = Date.now() + SEEN_MS;
     let html = '';
     while (Date.now() < deadline2) {
-      html = await (await college.page.request.get(socle.url + '/productions/' + id)).text();
+      html = await (await college.page.request.get(demo.url + '/productions/' + id)).text();
       if (html.includes(fromEcole) && html.includes(fromCollege)) break;
       await new Promise((r) => setTimeout(r, 300));
     }
@@ -127,7 +103,7 @@ test('two pupils of an école and a collège edit the same pad at once and see e
 
 /** Asks a class or a group for a pad through the /travaux form, as a teacher would. */
 async function assign(page, title, group) {
-  await page.goto(socle.url + '/travaux');
+  await page.goto(demo.url + '/travaux');
   await page.getByLabel('Titre').fill(title);
   await page.getByLabel('Consigne').fill('Racontez votre semaine dans un pad, chacun le sien.');
   await page.getByLabel('Type de production').selectOption('pad');
@@ -139,10 +115,10 @@ async function assign(page, title, group) {
 }
 
 test('one assignment to the cross-school liaison group notifies the pupils of the école and of the collège', async () => {
-  const teacher = await person('enseignant@demo.socle.fr');
-  const collegeTeacher = await person('paul.bernard@demo.socle.fr');
-  const pupil = await person('eleve@demo.socle.fr');
-  const college = await person('eleve.college@demo.socle.fr');
+  const teacher = await demo.person('enseignant@demo.socle.fr');
+  const collegeTeacher = await demo.person('paul.bernard@demo.socle.fr');
+  const pupil = await demo.person('eleve@demo.socle.fr');
+  const college = await demo.person('eleve.college@demo.socle.fr');
   try {
     const title = 'Journal de la semaine ' + Date.now();
     // The école teacher asks the liaison group (CM1 A and 6e A together).
@@ -150,7 +126,7 @@ test('one assignment to the cross-school liaison group notifies the pupils of th
     // The collège teacher asks his own class.
     await assign(collegeTeacher.page, title + ' (6e)', '6e A');
     for (const [p, titles] of [[pupil, [title + ' (liaison)']], [college, [title + ' (liaison)', title + ' (6e)']]]) {
-      await p.page.goto(socle.url + '/notifications');
+      await p.page.goto(demo.url + '/notifications');
       for (const t of titles) await p.page.getByText(t).first().waitFor({ timeout: SEEN_MS });
     }
     await assertAccessible(assert, teacher.page, 'travaux demandés');

@@ -5,43 +5,19 @@
 // other has selected; the zoom buttons change the axis; the server's
 // read-only view lists the new event, which proves the editor wrote the
 // document layout the server reads; and a deletion reaches the other side.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { start } from './lib/socle.mjs';
-import { launch, assertAccessible, login } from './lib/browser.mjs';
+import { assertAccessible } from './lib/browser.mjs';
+import { demoSession } from './lib/demo.mjs';
 
-const PASSWORD = 'socle-demo';
 const TIMELINE = 'Frise : de la Gaule à la Révolution';
 const SEEN_MS = 15_000;
 
-let socle;
-let browser;
-
-before(async () => {
-  socle = await start({ timeoutMs: 180_000 });
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  await socle?.stop();
-});
-
-async function person(email) {
-  const context = await browser.newContext({ locale: 'fr-FR', viewport: { width: 1280, height: 900 } });
-  const page = await context.newPage();
-  const errors = [];
-  page.on('pageerror', (e) => errors.push(String(e)));
-  await login(page, socle.url, email, PASSWORD);
-  return { context, page, errors };
-}
+const demo = demoSession();
 
 /** Opens the demo timeline's editor from the productions list and waits for the first sync. */
 async function openTimeline(page) {
-  await page.goto(socle.url + '/productions');
-  await Promise.all([page.waitForURL(/\/productions\/\d+$/), page.getByRole('link', { name: TIMELINE }).first().click()]);
-  await Promise.all([page.waitForURL(/\/productions\/\d+\/editer$/), page.getByRole('link', { name: /Éditer à plusieurs/ }).click()]);
-  await page.locator('[data-production-editor="timeline"][data-synced="true"]').waitFor({ timeout: SEEN_MS });
+  await demo.openEditor(page, TIMELINE, 'timeline', { timeout: SEEN_MS });
   const list = page.getByRole('list', { name: /ordre chronologique/ });
   // The demo events came from the server's document, Alésia before our era.
   await list.getByRole('button', { name: /Alésia/ }).waitFor({ timeout: SEEN_MS });
@@ -52,8 +28,8 @@ async function openTimeline(page) {
 const itemTexts = (list) => list.locator('.tl-item').evaluateAll((items) => items.map((b) => b.textContent));
 
 test('an école pupil and a collège pupil build the same timeline at once', async () => {
-  const ecole = await person('eleve@demo.socle.fr');
-  const college = await person('eleve.college@demo.socle.fr');
+  const ecole = await demo.person('eleve@demo.socle.fr');
+  const college = await demo.person('eleve.college@demo.socle.fr');
   try {
     const [listA, listB] = await Promise.all([openTimeline(ecole.page), openTimeline(college.page)]);
     assert.equal(ecole.page.url(), college.page.url(), 'both pupils open the same production');
@@ -85,7 +61,7 @@ test('an école pupil and a collège pupil build the same timeline at once', asy
     try {
       await seen.waitFor({ timeout: SEEN_MS });
     } catch (e) {
-      throw new Error(`collège list: ${await itemTexts(listB)}\n${ecole.errors}\n${college.errors}\n${socle.logs().slice(-2000)}`, { cause: e });
+      throw new Error(`collège list: ${await itemTexts(listB)}\n${ecole.errors}\n${college.errors}\n${demo.socle.logs().slice(-2000)}`, { cause: e });
     }
     assert.match(await seen.textContent(), /27 novembre 1095 – 1291/);
     const order = await itemTexts(listB);
@@ -130,7 +106,7 @@ test('an école pupil and a collège pupil build the same timeline at once', asy
     const deadline = Date.now() + SEEN_MS;
     let html = '';
     while (Date.now() < deadline) {
-      html = await (await college.page.request.get(socle.url + '/productions/' + id)).text();
+      html = await (await college.page.request.get(demo.url + '/productions/' + id)).text();
       if (html.includes(renamed)) break;
       await new Promise((r) => setTimeout(r, 300));
     }

@@ -7,43 +7,19 @@
 // freely on the board is moved with the keyboard and with the mouse, and
 // deleted. The server's read-only view shows the result, which
 // proves the editor writes the server's layout.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { start } from './lib/socle.mjs';
-import { launch, assertAccessible, login } from './lib/browser.mjs';
+import { assertAccessible } from './lib/browser.mjs';
+import { demoSession } from './lib/demo.mjs';
 
-const PASSWORD = 'socle-demo';
 const WALL = 'Mur des idées pour la rentrée en 6e';
 const SEEN_MS = 10_000;
 
-let socle;
-let browser;
-
-before(async () => {
-  socle = await start({ timeoutMs: 180_000 });
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  await socle?.stop();
-});
-
-async function person(email) {
-  const context = await browser.newContext({ locale: 'fr-FR', viewport: { width: 1280, height: 900 } });
-  const page = await context.newPage();
-  const errors = [];
-  page.on('pageerror', (e) => errors.push(String(e)));
-  await login(page, socle.url, email, PASSWORD);
-  return { context, page, errors };
-}
+const demo = demoSession();
 
 /** Opens the demo wall's editor from the productions list and waits for the first sync and the demo cards. */
 async function openWall(page) {
-  await page.goto(socle.url + '/productions');
-  await Promise.all([page.waitForURL(/\/productions\/\d+$/), page.getByRole('link', { name: WALL }).first().click()]);
-  await Promise.all([page.waitForURL(/\/productions\/\d+\/editer$/), page.getByRole('link', { name: /Éditer à plusieurs/ }).click()]);
-  await page.locator('[data-production-editor="wall"][data-synced="true"]').waitFor({ timeout: SEEN_MS });
+  await demo.openEditor(page, WALL, 'wall', { timeout: SEEN_MS });
   // The demo content came from the server's document, in its columns.
   await column(page, 'Idées').getByText('Visiter le collège avant la rentrée', { exact: true }).waitFor({ timeout: SEEN_MS });
   await column(page, 'Ressources').getByText('Le plan du collège', { exact: true }).waitFor({ timeout: SEEN_MS });
@@ -78,8 +54,8 @@ async function fillCard(page, { text, link, column: col }) {
 }
 
 test('an école pupil and a collège pupil build the same wall at once and see each other', async () => {
-  const ecole = await person('eleve@demo.socle.fr');
-  const college = await person('eleve.college@demo.socle.fr');
+  const ecole = await demo.person('eleve@demo.socle.fr');
+  const college = await demo.person('eleve.college@demo.socle.fr');
   try {
     await Promise.all([openWall(ecole.page), openWall(college.page)]);
     assert.equal(ecole.page.url(), college.page.url(), 'both pupils open the same production');
@@ -181,7 +157,7 @@ test('an école pupil and a collège pupil build the same wall at once and see e
     const id = /\/productions\/(\d+)\//.exec(ecole.page.url())[1];
     let html = '';
     await eventually('the read-only view shows the wall', async () => {
-      html = await (await college.page.request.get(socle.url + '/productions/' + id)).text();
+      html = await (await college.page.request.get(demo.url + '/productions/' + id)).text();
       return (html.includes(edited) && html.includes(free)) || html.slice(html.indexOf('<h2>Contenu'), html.indexOf('<h2>Exporter'));
     });
     const edCard = html.slice(html.indexOf(edited));

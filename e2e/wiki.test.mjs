@@ -4,43 +4,19 @@
 // the home page to it and follows the link; the address of a page opens
 // it; a page is deleted for both; the server's read-only view shows what
 // they wrote.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { start } from './lib/socle.mjs';
-import { launch, assertAccessible, login } from './lib/browser.mjs';
+import { assertAccessible } from './lib/browser.mjs';
+import { demoSession } from './lib/demo.mjs';
 
-const PASSWORD = 'socle-demo';
 const WIKI = 'Wiki du cycle 3 : les volcans';
 const SEEN_MS = 10_000;
 
-let socle;
-let browser;
-
-before(async () => {
-  socle = await start({ timeoutMs: 180_000 });
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  await socle?.stop();
-});
-
-async function person(email) {
-  const context = await browser.newContext({ locale: 'fr-FR', viewport: { width: 1280, height: 900 } });
-  const page = await context.newPage();
-  const errors = [];
-  page.on('pageerror', (e) => errors.push(String(e)));
-  await login(page, socle.url, email, PASSWORD);
-  return { context, page, errors };
-}
+const demo = demoSession();
 
 /** Opens the demo wiki's editor from the productions list and waits for the first sync. */
 async function openWiki(page) {
-  await page.goto(socle.url + '/productions');
-  await Promise.all([page.waitForURL(/\/productions\/\d+$/), page.getByRole('link', { name: WIKI }).first().click()]);
-  await Promise.all([page.waitForURL(/\/productions\/\d+\/editer$/), page.getByRole('link', { name: /Éditer à plusieurs/ }).click()]);
-  await page.locator('[data-production-editor="wiki"][data-synced="true"]').waitFor({ timeout: SEEN_MS });
+  await demo.openEditor(page, WIKI, 'wiki', { timeout: SEEN_MS });
   return wiki(page);
 }
 
@@ -68,8 +44,8 @@ async function onPage(w, title) {
 }
 
 test('an école pupil and a collège pupil write the same wiki, link its pages and follow the links', async () => {
-  const ecole = await person('eleve@demo.socle.fr');
-  const college = await person('eleve.college@demo.socle.fr');
+  const ecole = await demo.person('eleve@demo.socle.fr');
+  const college = await demo.person('eleve.college@demo.socle.fr');
   try {
     const [a, b] = await Promise.all([openWiki(ecole.page), openWiki(college.page)]);
     assert.equal(ecole.page.url(), college.page.url(), 'both pupils open the same production');
@@ -174,7 +150,7 @@ test('an école pupil and a collège pupil write the same wiki, link its pages a
     const deadline = Date.now() + SEEN_MS;
     let html = '';
     while (Date.now() < deadline) {
-      html = await (await college.page.request.get(socle.url + '/productions/' + id)).text();
+      html = await (await college.page.request.get(demo.url + '/productions/' + id)).text();
       if (html.includes(PITON) && html.includes(pitonText) && html.includes('Voir aussi le Piton') && !html.includes('Brouillon')) break;
       await new Promise((r) => setTimeout(r, 300));
     }

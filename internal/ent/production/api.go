@@ -76,11 +76,7 @@ func (h *Handler) apiImport(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *Handler) apiGet(w http.ResponseWriter, r *http.Request) error {
-	p, err := web.RequireUser(r)
-	if err != nil {
-		return err
-	}
-	id, err := web.PathID(r, "id", "Production")
+	p, id, err := userAndID(r)
 	if err != nil {
 		return err
 	}
@@ -97,11 +93,7 @@ type RenameInput struct {
 }
 
 func (h *Handler) apiRename(w http.ResponseWriter, r *http.Request) error {
-	p, err := web.RequireUser(r)
-	if err != nil {
-		return err
-	}
-	id, err := web.PathID(r, "id", "Production")
+	p, id, err := userAndID(r)
 	if err != nil {
 		return err
 	}
@@ -117,11 +109,7 @@ func (h *Handler) apiRename(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *Handler) apiTrash(w http.ResponseWriter, r *http.Request) error {
-	p, err := web.RequireUser(r)
-	if err != nil {
-		return err
-	}
-	id, err := web.PathID(r, "id", "Production")
+	p, id, err := userAndID(r)
 	if err != nil {
 		return err
 	}
@@ -133,11 +121,7 @@ func (h *Handler) apiTrash(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *Handler) apiRestore(w http.ResponseWriter, r *http.Request) error {
-	p, err := web.RequireUser(r)
-	if err != nil {
-		return err
-	}
-	id, err := web.PathID(r, "id", "Production")
+	p, id, err := userAndID(r)
 	if err != nil {
 		return err
 	}
@@ -149,11 +133,7 @@ func (h *Handler) apiRestore(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *Handler) apiShare(w http.ResponseWriter, r *http.Request) error {
-	p, err := web.RequireUser(r)
-	if err != nil {
-		return err
-	}
-	id, err := web.PathID(r, "id", "Production")
+	p, id, err := userAndID(r)
 	if err != nil {
 		return err
 	}
@@ -169,11 +149,7 @@ func (h *Handler) apiShare(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *Handler) apiRevoke(w http.ResponseWriter, r *http.Request) error {
-	p, err := web.RequireUser(r)
-	if err != nil {
-		return err
-	}
-	id, err := web.PathID(r, "id", "Production")
+	p, id, err := userAndID(r)
 	if err != nil {
 		return err
 	}
@@ -189,11 +165,7 @@ func (h *Handler) apiRevoke(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *Handler) apiExport(w http.ResponseWriter, r *http.Request) error {
-	p, err := web.RequireUser(r)
-	if err != nil {
-		return err
-	}
-	id, err := web.PathID(r, "id", "Production")
+	p, id, err := userAndID(r)
 	if err != nil {
 		return err
 	}
@@ -305,11 +277,7 @@ func (h *Handler) apiCollect(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *Handler) apiModerate(w http.ResponseWriter, r *http.Request) error {
-	p, err := web.RequireUser(r)
-	if err != nil {
-		return err
-	}
-	id, err := web.PathID(r, "id", "Production")
+	p, id, err := userAndID(r)
 	if err != nil {
 		return err
 	}
@@ -329,11 +297,7 @@ func (h *Handler) apiExportVersion(w http.ResponseWriter, r *http.Request) error
 }
 
 func (h *Handler) apiFollowUps(w http.ResponseWriter, r *http.Request) error {
-	p, err := web.RequireUser(r)
-	if err != nil {
-		return err
-	}
-	id, err := web.PathID(r, "id", "Production")
+	p, id, err := userAndID(r)
 	if err != nil {
 		return err
 	}
@@ -345,11 +309,7 @@ func (h *Handler) apiFollowUps(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *Handler) apiAddFollowUp(w http.ResponseWriter, r *http.Request) error {
-	p, err := web.RequireUser(r)
-	if err != nil {
-		return err
-	}
-	id, err := web.PathID(r, "id", "Production")
+	p, id, err := userAndID(r)
 	if err != nil {
 		return err
 	}

@@ -52,6 +52,16 @@ func (h *Handler) Routes(r *web.Router) {
 	h.apiRoutes(r)
 }
 
+// userAndID is the signed-in caller and the production named in the path.
+func userAndID(r *http.Request) (*auth.Principal, int64, error) {
+	p, err := web.RequireUser(r)
+	if err != nil {
+		return nil, 0, err
+	}
+	id, err := web.PathID(r, "id", "Production")
+	return p, id, err
+}
+
 type kindOption struct {
 	Kind  Kind
 	Label string
@@ -163,11 +173,7 @@ type showView struct {
 }
 
 func (h *Handler) showPage(w http.ResponseWriter, r *http.Request) error {
-	p, err := web.RequireUser(r)
-	if err != nil {
-		return err
-	}
-	id, err := web.PathID(r, "id", "Production")
+	p, id, err := userAndID(r)
 	if err != nil {
 		return err
 	}
@@ -208,11 +214,7 @@ type editorView struct {
 // on the production's Yjs document; readers get it read-only, and the
 // collaboration engine refuses their writes anyway.
 func (h *Handler) editorPage(w http.ResponseWriter, r *http.Request) error {
-	p, err := web.RequireUser(r)
-	if err != nil {
-		return err
-	}
-	id, err := web.PathID(r, "id", "Production")
+	p, id, err := userAndID(r)
 	if err != nil {
 		return err
 	}
@@ -233,11 +235,7 @@ func (h *Handler) editorPage(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *Handler) exportFile(w http.ResponseWriter, r *http.Request) error {
-	p, err := web.RequireUser(r)
-	if err != nil {
-		return err
-	}
-	id, err := web.PathID(r, "id", "Production")
+	p, id, err := userAndID(r)
 	if err != nil {
 		return err
 	}
@@ -249,11 +247,7 @@ func (h *Handler) exportFile(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *Handler) renameForm(w http.ResponseWriter, r *http.Request) error {
-	p, err := web.RequireUser(r)
-	if err != nil {
-		return err
-	}
-	id, err := web.PathID(r, "id", "Production")
+	p, id, err := userAndID(r)
 	if err != nil {
 		return err
 	}
@@ -264,11 +258,7 @@ func (h *Handler) renameForm(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *Handler) trashForm(w http.ResponseWriter, r *http.Request) error {
-	p, err := web.RequireUser(r)
-	if err != nil {
-		return err
-	}
-	id, err := web.PathID(r, "id", "Production")
+	p, id, err := userAndID(r)
 	if err != nil {
 		return err
 	}
@@ -279,11 +269,7 @@ func (h *Handler) trashForm(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *Handler) restoreForm(w http.ResponseWriter, r *http.Request) error {
-	p, err := web.RequireUser(r)
-	if err != nil {
-		return err
-	}
-	id, err := web.PathID(r, "id", "Production")
+	p, id, err := userAndID(r)
 	if err != nil {
 		return err
 	}
@@ -294,11 +280,7 @@ func (h *Handler) restoreForm(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *Handler) shareForm(w http.ResponseWriter, r *http.Request) error {
-	p, err := web.RequireUser(r)
-	if err != nil {
-		return err
-	}
-	id, err := web.PathID(r, "id", "Production")
+	p, id, err := userAndID(r)
 	if err != nil {
 		return err
 	}
@@ -314,11 +296,7 @@ func (h *Handler) shareForm(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *Handler) revokeForm(w http.ResponseWriter, r *http.Request) error {
-	p, err := web.RequireUser(r)
-	if err != nil {
-		return err
-	}
-	id, err := web.PathID(r, "id", "Production")
+	p, id, err := userAndID(r)
 	if err != nil {
 		return err
 	}
@@ -466,11 +444,7 @@ func (h *Handler) startForm(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *Handler) followUpForm(w http.ResponseWriter, r *http.Request) error {
-	p, err := web.RequireUser(r)
-	if err != nil {
-		return err
-	}
-	id, err := web.PathID(r, "id", "Production")
+	p, id, err := userAndID(r)
 	if err != nil {
 		return err
 	}

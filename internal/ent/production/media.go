@@ -432,11 +432,7 @@ func urlPathEscape(s string) string {
 // apiUploadMedia is POST /api/v1/productions/{id}/media: a multipart form
 // whose field "file" is the media.
 func (h *Handler) apiUploadMedia(w http.ResponseWriter, r *http.Request) error {
-	p, err := web.RequireUser(r)
-	if err != nil {
-		return err
-	}
-	id, err := web.PathID(r, "id", "Production")
+	p, id, err := userAndID(r)
 	if err != nil {
 		return err
 	}
@@ -469,11 +465,7 @@ func (h *Handler) apiUploadMedia(w http.ResponseWriter, r *http.Request) error {
 // mediaFile is GET /productions/{id}/medias/{ref}: the media, to the people
 // who may read the production. Ranges are served (audio and video seek).
 func (h *Handler) mediaFile(w http.ResponseWriter, r *http.Request) error {
-	p, err := web.RequireUser(r)
-	if err != nil {
-		return err
-	}
-	id, err := web.PathID(r, "id", "Production")
+	p, id, err := userAndID(r)
 	if err != nil {
 		return err
 	}

@@ -3,10 +3,21 @@ package production
 import (
 	"net/http"
 
+	"socle/internal/platform/auth"
 	"socle/internal/platform/web"
 )
 
 // The history pages and API of a production (versions.go).
+
+// versionTarget is the caller, the production and the version in the path.
+func versionTarget(r *http.Request) (*auth.Principal, int64, int64, error) {
+	p, id, err := userAndID(r)
+	if err != nil {
+		return nil, 0, 0, err
+	}
+	vid, err := web.PathID(r, "version", "Version")
+	return p, id, vid, err
+}
 
 type versionsView struct {
 	Production Production
@@ -16,11 +27,7 @@ type versionsView struct {
 }
 
 func (h *Handler) versionsPage(w http.ResponseWriter, r *http.Request) error {
-	p, err := web.RequireUser(r)
-	if err != nil {
-		return err
-	}
-	id, err := web.PathID(r, "id", "Production")
+	p, id, err := userAndID(r)
 	if err != nil {
 		return err
 	}
@@ -45,15 +52,7 @@ type versionView struct {
 }
 
 func (h *Handler) versionPage(w http.ResponseWriter, r *http.Request) error {
-	p, err := web.RequireUser(r)
-	if err != nil {
-		return err
-	}
-	id, err := web.PathID(r, "id", "Production")
-	if err != nil {
-		return err
-	}
-	vid, err := web.PathID(r, "version", "Version")
+	p, id, vid, err := versionTarget(r)
 	if err != nil {
 		return err
 	}
@@ -66,11 +65,7 @@ func (h *Handler) versionPage(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *Handler) saveVersionForm(w http.ResponseWriter, r *http.Request) error {
-	p, err := web.RequireUser(r)
-	if err != nil {
-		return err
-	}
-	id, err := web.PathID(r, "id", "Production")
+	p, id, err := userAndID(r)
 	if err != nil {
 		return err
 	}
@@ -81,15 +76,7 @@ func (h *Handler) saveVersionForm(w http.ResponseWriter, r *http.Request) error 
 }
 
 func (h *Handler) restoreVersionForm(w http.ResponseWriter, r *http.Request) error {
-	p, err := web.RequireUser(r)
-	if err != nil {
-		return err
-	}
-	id, err := web.PathID(r, "id", "Production")
-	if err != nil {
-		return err
-	}
-	vid, err := web.PathID(r, "version", "Version")
+	p, id, vid, err := versionTarget(r)
 	if err != nil {
 		return err
 	}
@@ -105,15 +92,7 @@ func (h *Handler) restoreVersionForm(w http.ResponseWriter, r *http.Request) err
 }
 
 func (h *Handler) versionExportFile(w http.ResponseWriter, r *http.Request) error {
-	p, err := web.RequireUser(r)
-	if err != nil {
-		return err
-	}
-	id, err := web.PathID(r, "id", "Production")
-	if err != nil {
-		return err
-	}
-	vid, err := web.PathID(r, "version", "Version")
+	p, id, vid, err := versionTarget(r)
 	if err != nil {
 		return err
 	}
@@ -125,11 +104,7 @@ func (h *Handler) versionExportFile(w http.ResponseWriter, r *http.Request) erro
 }
 
 func (h *Handler) apiVersions(w http.ResponseWriter, r *http.Request) error {
-	p, err := web.RequireUser(r)
-	if err != nil {
-		return err
-	}
-	id, err := web.PathID(r, "id", "Production")
+	p, id, err := userAndID(r)
 	if err != nil {
 		return err
 	}
@@ -141,11 +116,7 @@ func (h *Handler) apiVersions(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *Handler) apiSaveVersion(w http.ResponseWriter, r *http.Request) error {
-	p, err := web.RequireUser(r)
-	if err != nil {
-		return err
-	}
-	id, err := web.PathID(r, "id", "Production")
+	p, id, err := userAndID(r)
 	if err != nil {
 		return err
 	}
@@ -165,15 +136,7 @@ func (h *Handler) apiSaveVersion(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *Handler) apiRestoreVersion(w http.ResponseWriter, r *http.Request) error {
-	p, err := web.RequireUser(r)
-	if err != nil {
-		return err
-	}
-	id, err := web.PathID(r, "id", "Production")
-	if err != nil {
-		return err
-	}
-	vid, err := web.PathID(r, "version", "Version")
+	p, id, vid, err := versionTarget(r)
 	if err != nil {
 		return err
 	}
