@@ -44,6 +44,9 @@ func (h *Handler) Routes(r *web.Router) {
 	r.Handle("POST /productions/{id}/restaurer", h.restoreForm)
 	r.Handle("POST /productions/{id}/partages", h.shareForm)
 	r.Handle("POST /productions/{id}/partages/{share}/retirer", h.revokeForm)
+	r.Handle("POST /productions/{id}/liens", h.createLinkForm)
+	r.Handle("POST /productions/{id}/liens/{link}/retirer", h.revokeLinkForm)
+	r.Handle("GET /partage/{token}", h.followLinkPage)
 	r.Handle("GET /travaux", h.assignmentsPage)
 	r.Handle("POST /travaux", h.assignForm)
 	r.Handle("GET /travaux/{id}", h.assignmentPage)
@@ -165,11 +168,15 @@ type showView struct {
 	CanWrite   bool
 	CanManage  bool
 	IsOwner    bool
+	IsWide     bool // shares beyond the communication rules (teachers)
 	Roles      []shareRole
 	Flash      string
 	KindLabel  string
 	Assignment *int64
 	FollowUps  []FollowUp
+	Links      []Link
+	// SiteURL prefixes the links' paths, for people to copy them whole.
+	SiteURL string
 }
 
 func (h *Handler) showPage(w http.ResponseWriter, r *http.Request) error {
@@ -186,11 +193,14 @@ func (h *Handler) showPage(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	v := showView{Detail: d, Content: c, Formats: FormatsOf(d.Kind), CanWrite: d.Role.rank() >= RoleContribute.rank(),
-		CanManage: d.Role.rank() >= RoleManage.rank(), IsOwner: d.Role == RoleOwner, Flash: r.URL.Query().Get("ok"),
+		CanManage: d.Role.rank() >= RoleManage.rank(), IsOwner: d.Role == RoleOwner, IsWide: wide(p), Flash: r.URL.Query().Get("ok"),
 		KindLabel: d.Kind.Label(), Assignment: d.AssignmentID}
 	if !v.CanManage {
 		v.Detail.Shares = nil
+	} else if v.Links, err = h.svc.Links(r.Context(), p, id); err != nil {
+		return err
 	}
+	v.SiteURL = siteURL(r)
 	if v.CanWrite {
 		if v.FollowUps, err = h.svc.FollowUps(r.Context(), p, id); err != nil {
 			return err
@@ -452,4 +462,13 @@ func (h *Handler) followUpForm(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return redirect(w, r, "/productions/"+docID(id), "Commentaire envoyé.")
+}
+
+// siteURL is the address the person reached the ENT at.
+func siteURL(r *http.Request) string {
+	scheme := "http"
+	if r.TLS != nil || r.Header.Get("X-Forwarded-Proto") == "https" {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host
 }

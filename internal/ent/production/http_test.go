@@ -67,7 +67,7 @@ func TestOpenAPISchemasMatchGoTypes(t *testing.T) {
 		"Production": Production{}, "ProductionDetail": Detail{}, "ProductionShare": Share{}, "ProductionLists": Lists{},
 		"NewProduction": NewProduction{}, "ProductionRename": RenameInput{}, "NewProductionShare": NewShare{},
 		"ProductionTeam": Team{}, "ProductionAssignment": Assignment{}, "NewProductionAssignment": NewAssignment{}, "ProductionStart": StartInput{},
-		"ProductionModeration": Moderation{}, "ProductionVersion": Version{}, "ProductionComment": FollowUp{},
+		"ProductionModeration": Moderation{}, "ProductionVersion": Version{}, "ProductionComment": FollowUp{}, "ProductionLink": Link{},
 	} {
 		if sc[name] == nil {
 			t.Errorf("schema %s is missing", name)
