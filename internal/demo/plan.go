@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"slices"
 
+	"socle/internal/platform/text"
 	"socle/internal/territory"
 )
 
@@ -138,7 +139,7 @@ func (p *plan) generateCommunes(r *rand.Rand) {
 	// INSEE numbered the communes of a département in alphabetical order;
 	// postal codes follow the bureaux distributeurs, one per commune here.
 	slices.SortFunc(p.communes, func(a, b *commune) int {
-		return cmp.Compare(territory.SearchKey(a.name), territory.SearchKey(b.name))
+		return cmp.Compare(text.SearchKey(a.name), text.SearchKey(b.name))
 	})
 	for i, c := range p.communes {
 		c.code = fmt.Sprintf("99%03d", i+1)

@@ -10,7 +10,7 @@ import (
 	"unicode/utf8"
 
 	"socle/internal/platform/db"
-	"socle/internal/territory"
+	"socle/internal/platform/text"
 )
 
 // Store is the fleet's SQL, nothing else. Every method takes the querier
@@ -86,7 +86,7 @@ const RowByRowCountCap = 1_000
 // SearchText is what free-text search looks in, folded as the query is;
 // code that writes assets in bulk (the demo) stores it too.
 func SearchText(a Asset) string {
-	return territory.SearchKey(a.Name, a.Serial, a.InventoryNumber, a.Manufacturer, a.Model)
+	return text.SearchKey(a.Name, a.Serial, a.InventoryNumber, a.Manufacturer, a.Model)
 }
 
 // textFilter is the condition of a free-text search: each word of the
@@ -102,7 +102,7 @@ func SearchText(a Asset) string {
 func (s *Store) textFilter(ctx context.Context, query string) (cond string, args []any, rowByRow bool, err error) {
 	var phrases, conds []string
 	sqlite := s.db.Dialect() == db.SQLite
-	for _, tok := range strings.Fields(territory.SearchKey(query)) {
+	for _, tok := range strings.Fields(text.SearchKey(query)) {
 		// SearchKey leaves letters, digits and spaces: nothing to escape
 		// in a phrase or a LIKE pattern.
 		like := "%" + tok + "%"

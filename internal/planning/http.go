@@ -12,6 +12,7 @@ import (
 	"socle/internal/platform/auth"
 	"socle/internal/platform/ical"
 	"socle/internal/platform/problem"
+	"socle/internal/platform/text"
 	"socle/internal/platform/web"
 	"socle/internal/territory"
 )
@@ -1164,7 +1165,7 @@ func (h *Handler) export(w http.ResponseWriter, r *http.Request) error {
 }
 
 func writeTable(w http.ResponseWriter, r *http.Request, t Table) error {
-	name := strings.ReplaceAll(strings.ToLower(territory.SearchKey(t.Name)), " ", "-")
+	name := strings.ReplaceAll(strings.ToLower(text.SearchKey(t.Name)), " ", "-")
 	if r.URL.Query().Get("format") == "xlsx" {
 		w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 		w.Header().Set("Content-Disposition", `attachment; filename="`+name+`.xlsx"`)

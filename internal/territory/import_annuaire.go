@@ -8,6 +8,7 @@ import (
 
 	"socle/internal/platform/csvimport"
 	"socle/internal/platform/db"
+	"socle/internal/platform/text"
 )
 
 // This file imports the directory ("Annuaire de l'éducation", both vintages).
@@ -177,7 +178,7 @@ func newAnnuaireImport(store *Store, rd *csvimport.Reader) (*annuaireImport, err
 
 func (a *annuaireImport) begin(ctx context.Context, q db.Querier) error {
 	var err error
-	if a.w, err = a.store.newDirectoryWriter(ctx, q, newSearchFolder()); err != nil {
+	if a.w, err = a.store.newDirectoryWriter(ctx, q, text.NewFolder()); err != nil {
 		return err
 	}
 	if a.resp, err = a.store.responsibilities(ctx, q); err != nil {

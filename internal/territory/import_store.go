@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"socle/internal/platform/db"
+	"socle/internal/platform/text"
 )
 
 // preparedQuerier runs the store's queries inside an import transaction,
@@ -99,7 +100,7 @@ type orgState struct {
 // covers its commune, even when only its parent changed.
 type directoryWriter struct {
 	q    db.Querier
-	fold *searchFolder
+	fold *text.Folder
 	orgs map[orgKey]*orgState
 	ests map[string]*orgState
 	// New establishments wait in pending until a hundred of them get
@@ -143,7 +144,7 @@ func establishmentArgs(e *Establishment, hash string, orgID int64) []any {
 		e.Latitude, e.Longitude, e.Phone, e.Email, e.Website, e.SIRET, e.Circonscription, e.OpenedOn, e.DirectoryPupils, hash, orgID, e.UAI}
 }
 
-func (s *Store) newDirectoryWriter(ctx context.Context, q db.Querier, fold *searchFolder) (*directoryWriter, error) {
+func (s *Store) newDirectoryWriter(ctx context.Context, q db.Querier, fold *text.Folder) (*directoryWriter, error) {
 	rows, err := q.QueryContext(ctx, `SELECT o.id, o.kind, o.code, o.name, o.parent_id, o.holiday_zone, e.content_hash
 		FROM organizations o LEFT JOIN establishments e ON e.org_id = o.id`)
 	if err != nil {
@@ -180,7 +181,7 @@ func (w *directoryWriter) key(parts ...string) string {
 	if k, ok := asciiSearchKey(parts); ok {
 		return k
 	}
-	return w.fold.key(parts...)
+	return w.fold.Key(parts...)
 }
 
 // asciiSearchKey is SearchKey for ASCII text, which Unicode folding leaves

@@ -9,13 +9,9 @@ import (
 	"io/fs"
 	"strings"
 	"time"
-	"unicode"
-
-	"golang.org/x/text/runes"
-	"golang.org/x/text/transform"
-	"golang.org/x/text/unicode/norm"
 
 	"socle/internal/platform/db"
+	"socle/internal/platform/text"
 )
 
 //go:embed migrations
@@ -309,42 +305,6 @@ func MaintainingKind(t Type) Kind {
 	return ""
 }
 
-// SearchKey folds text for accent- and case-insensitive search: "Collège
-// Émile-Zola" → "college emile zola". Parts are joined by one space.
-func SearchKey(parts ...string) string { return newSearchFolder().key(parts...) }
-
-// searchFolder folds many strings with one transformer: building the
-// transformer chain costs more than folding a short name, and an import
-// folds tens of thousands. Not safe for concurrent use.
-type searchFolder struct {
-	t transform.Transformer
-	b strings.Builder
-}
-
-func newSearchFolder() *searchFolder {
-	return &searchFolder{t: transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)}
-}
-
-func (f *searchFolder) key(parts ...string) string {
-	f.b.Reset()
-	space := false // a separator is pending
-	for _, p := range parts {
-		s, _, err := transform.String(f.t, p)
-		if err != nil {
-			s = p
-		}
-		for _, r := range strings.ToLower(s) {
-			if !unicode.IsLetter(r) && !unicode.IsDigit(r) {
-				space = true
-				continue
-			}
-			if space && f.b.Len() > 0 {
-				f.b.WriteByte(' ')
-			}
-			space = false
-			f.b.WriteRune(r)
-		}
-		space = true
-	}
-	return f.b.String()
-}
+// SearchKey folds text for accent- and case-insensitive search (see
+// text.SearchKey).
+func SearchKey(parts ...string) string { return text.SearchKey(parts...) }
