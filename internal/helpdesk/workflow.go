@@ -289,7 +289,7 @@ func (s *Service) Assign(ctx context.Context, p *auth.Principal, ref string, a A
 // mapFK turns a reference to a missing row (service, team, account) into
 // a user error.
 func mapFK(err error) error {
-	if err != nil && (strings.Contains(err.Error(), "FOREIGN KEY") || strings.Contains(err.Error(), "SQLSTATE 23503")) {
+	if db.IsForeignKeyViolation(err) {
 		return problem.Invalid("unknown_reference", "Référence inconnue : vérifiez le service, le type de demande, l'équipe ou le technicien.").Wrap(err)
 	}
 	return err

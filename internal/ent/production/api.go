@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"socle/internal/platform/web"
 )
@@ -43,7 +44,7 @@ func (h *Handler) apiList(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	l, err := h.svc.List(r.Context(), p, r.URL.Query().Get("trash") == "1")
+	l, err := h.list(r, p, r.URL.Query().Get("trash") == "1", strings.TrimSpace(r.URL.Query().Get("q")))
 	if err != nil {
 		return err
 	}

@@ -95,6 +95,7 @@ func importOptions() []importOption {
 type listView struct {
 	Lists   Lists
 	Trash   bool
+	Query   string
 	Kinds   []kindOption
 	Imports []importOption
 	Flash   string
@@ -106,12 +107,21 @@ func (h *Handler) listPage(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	trash := r.URL.Query().Get("corbeille") == "1"
-	l, err := h.svc.List(r.Context(), p, trash)
+	q := strings.TrimSpace(r.URL.Query().Get("q"))
+	l, err := h.list(r, p, trash, q)
 	if err != nil {
 		return err
 	}
 	return h.render.Render(w, r, http.StatusOK, "production/list", "Productions collaboratives",
-		listView{Lists: l, Trash: trash, Kinds: kindOptions(), Imports: importOptions(), Flash: r.URL.Query().Get("ok")})
+		listView{Lists: l, Trash: trash, Query: q, Kinds: kindOptions(), Imports: importOptions(), Flash: r.URL.Query().Get("ok")})
+}
+
+// list is the caller's productions, or those matching q.
+func (h *Handler) list(r *http.Request, p *auth.Principal, trash bool, q string) (Lists, error) {
+	if q != "" && !trash {
+		return h.svc.Search(r.Context(), p, q)
+	}
+	return h.svc.List(r.Context(), p, trash)
 }
 
 func redirect(w http.ResponseWriter, r *http.Request, path, flash string) error {

@@ -82,6 +82,7 @@ func (s *Service) Moderate(ctx context.Context, p *auth.Principal, id int64, in 
 	if err != nil {
 		return "", fmt.Errorf("write moderation of production %d: %w", id, err)
 	}
+	s.refreshSearch(ctx, pr)
 	return status, s.store.touch(ctx, id, s.now().UTC())
 }
 

@@ -419,5 +419,6 @@ func (s *Service) Write(ctx context.Context, p *auth.Principal, id int64, c Cont
 	if err := s.docs.Apply(ctx, pr.DocID(), func(d *yjs.Doc, tx *yjs.Tx) error { return writeContent(d, tx, c) }); err != nil {
 		return fmt.Errorf("write production %d: %w", id, err)
 	}
+	s.refreshSearch(ctx, pr)
 	return s.store.touch(ctx, id, s.now().UTC())
 }

@@ -209,6 +209,7 @@ func (s *Service) RestoreVersion(ctx context.Context, p *auth.Principal, id, ver
 	if err != nil {
 		return pr, fmt.Errorf("restore version %d of production %d: %w", versionID, id, err)
 	}
+	s.refreshSearch(ctx, pr)
 	if err := s.store.touch(ctx, id, s.now().UTC()); err != nil {
 		return pr, err
 	}
@@ -309,9 +310,8 @@ func (s *Service) RunVersions(ctx context.Context, tick time.Duration) {
 }
 
 func (s *Service) touchAndSnapshot(ctx context.Context, id int64, now time.Time) error {
-	var exists int
-	err := s.db.QueryRowContext(ctx, `SELECT 1 FROM productions WHERE id = ?`, id).Scan(&exists)
-	if errors.Is(err, sql.ErrNoRows) {
+	pr, err := s.store.get(ctx, id)
+	if errors.Is(err, errNotFound) {
 		return nil // erased meanwhile
 	}
 	if err != nil {
@@ -320,6 +320,7 @@ func (s *Service) touchAndSnapshot(ctx context.Context, id int64, now time.Time)
 	if err := s.store.touch(ctx, id, now.UTC()); err != nil {
 		return err
 	}
+	s.refreshSearch(ctx, pr)
 	_, err = s.snapshot(ctx, id, nil, "Version automatique")
 	return err
 }

@@ -266,6 +266,16 @@ func IsUniqueViolation(err error) bool {
 	return strings.Contains(s, "UNIQUE constraint failed") || strings.Contains(s, "SQLSTATE 23505")
 }
 
+// IsForeignKeyViolation reports whether err is a foreign-key failure on
+// either engine (a row referring to one that is not, or no longer, there).
+func IsForeignKeyViolation(err error) bool {
+	if err == nil {
+		return false
+	}
+	s := err.Error()
+	return strings.Contains(s, "FOREIGN KEY constraint failed") || strings.Contains(s, "SQLSTATE 23503")
+}
+
 // NullID stores an optional reference: 0 means none, written as NULL.
 func NullID(id int64) any {
 	if id == 0 {
