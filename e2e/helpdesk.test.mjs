@@ -1,40 +1,24 @@
 // Browser tests of the catalogue management forms, the new-ticket form and
 // the helpdesk's administration pages, in Debian's Chromium, each page
 // checked with axe-core (WCAG 2.1 A and AA), on the demo territory.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { start } from './lib/socle.mjs';
-import { launch, assertAccessible, login } from './lib/browser.mjs';
+import { assertAccessible } from './lib/browser.mjs';
+import { demoSession } from './lib/demo.mjs';
 
-const PASSWORD = 'socle-demo';
-
-let socle;
-let browser;
-
-before(async () => {
-  socle = await start({ timeoutMs: 180_000 });
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  await socle?.stop();
-});
+const demo = demoSession();
 
 async function pageAs(email) {
-  const context = await browser.newContext({ locale: 'fr-FR', viewport: { width: 1280, height: 900 } });
-  const page = await context.newPage();
-  await login(page, socle.url, email, PASSWORD);
-  return page;
+  return (await demo.person(email)).page;
 }
 
 test('catalogue forms: accessible, faults next to their fields, a service created', async () => {
   const page = await pageAs('agent.metropole@demo.socle.fr');
   for (const path of ['/catalogue/services/nouveau', '/equipes', '/calendriers/nouveau', '/conventions/nouvelle']) {
-    await page.goto(socle.url + path);
+    await page.goto(demo.url + path);
     await assertAccessible(assert, page, path);
   }
-  await page.goto(socle.url + '/catalogue/services/nouveau');
+  await page.goto(demo.url + '/catalogue/services/nouveau');
   await page.getByLabel('Famille de services').fill('Essais');
   await page.getByLabel('Code').fill('E2E-SVC');
   await page.getByLabel('Nom', { exact: true }).fill(' ');
@@ -50,13 +34,13 @@ test('catalogue forms: accessible, faults next to their fields, a service create
   await page.waitForURL(/modifier$/);
   await assertAccessible(assert, page, 'service edit form');
   // Editing a calendar and a team of the demo.
-  await page.goto(socle.url + '/calendriers');
+  await page.goto(demo.url + '/calendriers');
   await page.locator('table a[href^="/calendriers/"]').first().click();
   await page.waitForURL(/\/calendriers\/\d+$/);
   await page.getByRole('link', { name: 'Modifier le calendrier' }).click();
   await page.waitForURL(/modifier$/);
   await assertAccessible(assert, page, 'calendar edit form');
-  await page.goto(socle.url + '/equipes');
+  await page.goto(demo.url + '/equipes');
   await page.locator('a[href$="/modifier"]').first().click();
   await page.waitForURL(/\/equipes\/\d+\/modifier$/);
   await assertAccessible(assert, page, 'team edit form');
@@ -65,7 +49,7 @@ test('catalogue forms: accessible, faults next to their fields, a service create
 
 test('new ticket: the services of the school, accessible', async () => {
   const page = await pageAs('direction.ecole@demo.socle.fr');
-  await page.goto(socle.url + '/tickets/nouveau');
+  await page.goto(demo.url + '/tickets/nouveau');
   await assertAccessible(assert, page, 'new ticket form');
   const offered = await page.locator('#service_request').count();
   const none = await page.locator('#offer-none').count();
@@ -76,7 +60,7 @@ test('new ticket: the services of the school, accessible', async () => {
 test('administration: quarantine and outgoing notifications, accessible', async () => {
   const page = await pageAs('admin@demo.socle.fr');
   for (const path of ['/courriels-en-quarantaine', '/notifications-sortantes']) {
-    await page.goto(socle.url + path);
+    await page.goto(demo.url + path);
     await assertAccessible(assert, page, path);
   }
   await page.context().close();

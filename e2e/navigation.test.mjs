@@ -3,25 +3,12 @@
 // 2.1 A or AA violation on it nor on the first page each one links to
 // inside the same section. Which links a role sees is the layout's, so a
 // page added to the navigation is checked without touching this file.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { start } from './lib/socle.mjs';
-import { launch, assertAccessible, login } from './lib/browser.mjs';
+import { assertAccessible, login } from './lib/browser.mjs';
+import { demoSession, PASSWORD } from './lib/demo.mjs';
 
-const PASSWORD = 'socle-demo';
-
-let socle;
-let browser;
-
-before(async () => {
-  socle = await start({ timeoutMs: 180_000 });
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  await socle?.stop();
-});
+const demo = demoSession();
 
 /** The navigation links of the current page, as paths. */
 async function navPaths(page) {
@@ -31,7 +18,7 @@ async function navPaths(page) {
 
 /** Checks a page answers without an error and is accessible. */
 async function check(page, path) {
-  const resp = await page.goto(socle.url + path);
+  const resp = await page.goto(demo.url + path);
   assert.ok(resp, `${path}: no response`);
   assert.equal(resp.status(), 200, `${path}: HTTP ${resp.status()}`);
   assert.equal(await page.locator('h1').count(), 1, `${path}: one h1`);
@@ -51,10 +38,10 @@ const people = [
 
 for (const who of people) {
   test(`navigation of ${who.email}: every page answers and is accessible`, async () => {
-    const context = await browser.newContext({ locale: 'fr-FR', viewport: { width: 1280, height: 900 } });
+    const context = await demo.browser.newContext({ locale: 'fr-FR', viewport: { width: 1280, height: 900 } });
     const page = await context.newPage();
     try {
-      await login(page, socle.url, who.email, PASSWORD);
+      await login(page, demo.url, who.email, PASSWORD);
       const paths = await navPaths(page);
       for (const p of who.expect) assert.ok(paths.includes(p), `${who.email} should see ${p} in ${paths.join(', ')}`);
       for (const p of who.refuse ?? []) assert.ok(!paths.includes(p), `${who.email} should not see ${p}`);

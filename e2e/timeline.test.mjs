@@ -35,10 +35,10 @@ test('an école pupil and a collège pupil build the same timeline at once', asy
     assert.equal(ecole.page.url(), college.page.url(), 'both pupils open the same production');
 
     // The demo's dates in French and in chronological order.
-    const demo = await itemTexts(listA);
-    assert.match(demo[0], /52 av\. J\.-C\..*Alésia/, 'Alésia comes first, before our era: ' + demo);
-    assert.match(demo[1], /25 décembre 800.*Sacre de Charlemagne/, 'then Charlemagne: ' + demo);
-    assert.match(demo[2], /14 juillet 1789.*Prise de la Bastille/, 'then the Bastille: ' + demo);
+    const demoItems = await itemTexts(listA);
+    assert.match(demoItems[0], /52 av\. J\.-C\..*Alésia/, 'Alésia comes first, before our era: ' + demoItems);
+    assert.match(demoItems[1], /25 décembre 800.*Sacre de Charlemagne/, 'then Charlemagne: ' + demoItems);
+    assert.match(demoItems[2], /14 juillet 1789.*Prise de la Bastille/, 'then the Bastille: ' + demoItems);
     await ecole.page.locator('.tl-marker', { hasText: 'Alésia' }).waitFor({ timeout: SEEN_MS });
 
     // The form refuses a missing title and an end before the start, in French.
