@@ -68,6 +68,9 @@ func (s *Service) Versions(ctx context.Context, p *auth.Principal, id int64) ([]
 			return nil, fmt.Errorf("list versions: %w", err)
 		}
 		v.Automatic = !by.Valid
+		if by.Valid && v.Author == "" {
+			v.Author = "compte supprimé"
+		}
 		out = append(out, v)
 	}
 	return out, rows.Err()
@@ -143,6 +146,9 @@ func (s *Service) version(ctx context.Context, p *auth.Principal, id, versionID 
 		return pr, v, Content{}, fmt.Errorf("load version %d: %w", versionID, err)
 	}
 	v.Automatic = !by.Valid
+	if by.Valid && v.Author == "" {
+		v.Author = "compte supprimé"
+	}
 	d := yjs.NewDoc()
 	if err := d.ApplyUpdate(state); err != nil {
 		return pr, v, Content{}, fmt.Errorf("decode version %d: %w", versionID, err)
