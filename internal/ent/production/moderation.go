@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"time"
 
 	"socle/internal/ent/collab/yjs"
 	"socle/internal/platform/auth"
@@ -107,7 +108,7 @@ func findPublication(c Content, postID, commentID string) (publication, bool) {
 	return publication{}, false
 }
 
-func recordPublication(ctx context.Context, tx *db.Tx, productionID int64, pub publication, by int64, at any) error {
+func recordPublication(ctx context.Context, tx *db.Tx, productionID int64, pub publication, by int64, at time.Time) error {
 	_, err := tx.ExecContext(ctx, `INSERT INTO production_publications
 		(production_id, post_id, comment_id, status, title, body, image, author, created, decided_by, decided_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -194,7 +195,7 @@ func (s *Service) published(ctx context.Context, id int64, c *Content) error {
 // recordImported records, for a manager's server-side write (import,
 // demo), the posts and comments the content says are published; a
 // contributor's published items go back to "submitted".
-func recordImported(ctx context.Context, tx *db.Tx, productionID int64, c *Content, by int64, manager bool, at any) error {
+func recordImported(ctx context.Context, tx *db.Tx, productionID int64, c *Content, by int64, manager bool, at time.Time) error {
 	for i := range c.Posts {
 		po := &c.Posts[i]
 		if po.Status == "published" {
