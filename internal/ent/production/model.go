@@ -18,13 +18,20 @@
 //     http(s) address, and "alt": its text alternative, "" when
 //     decorative) is a block of its own.
 //   - wiki: Y.Map "titles" page id → title (string), Y.Map "pages" page id →
-//     Y.XmlFragment laid out like the pad's "content"; pages sort by id.
+//     Y.XmlFragment laid out like the pad's "content"; pages sort by id;
+//     a link to another page has the href "#page-<id>".
+//   - pad and wiki: Y.Map "authors" Yjs client id (decimal string) →
+//     display name, written by the editors for the authorship colours; the
+//     server ignores it.
 //   - blog: Y.Array "posts" of Y.Map {id, title, body (plain text, paragraphs
 //     separated by blank lines), image (URL, "" for none), author, status
 //     ("draft" | "submitted" | "published" | "rejected"), created (RFC 3339),
-//     comments: Y.Array of Y.Map {author, text, status, created}}.
+//     comments: Y.Array of Y.Map {id, author, text, status, created}}. The
+//     statuses are the editors' view: what readers see is what the owner or
+//     a manager published through the server (moderation.go).
 //   - mindmap: Y.Map "nodes" id → Y.Map {text, parent (id, "" for the root),
-//     color, collapsed (bool), x, y (numbers)}.
+//     color, collapsed (bool), x, y (numbers: the node's centre relative to
+//     its parent's, so that moving a node moves its branch)}.
 //   - timeline: Y.Array "events" of Y.Map {start, end (ISO dates, end empty
 //     for a point event), title, text, image (URL)}.
 //   - wall: Y.Array "cards" of Y.Map {text, image, link (URLs), x, y

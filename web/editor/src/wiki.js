@@ -139,6 +139,7 @@ mountAll('wiki', (root) => {
         editor = richEditor(editorHost, fragment, awareness, {
           readOnly, label: 'Texte de la page', toolbar,
           upload: readOnly ? undefined : mediaUploader(root.dataset.api, root.dataset.csrf),
+          authors: true,
         });
       } else {
         editorHost.append(el('p', {}, 'Le texte de cette page ne peut pas être affiché.'));

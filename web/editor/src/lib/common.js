@@ -51,6 +51,9 @@ export function connect(root) {
   const status = root.querySelector('[data-status]');
   const presence = root.querySelector('[data-presence]');
 
+  // Marks for the performance timeline (the open-a-production benchmark
+  // reads them): connection asked, connected, first sync.
+  performance.mark('socle:connect');
   const ydoc = new Y.Doc();
   const provider = new WebsocketProvider(wsURL.href, id, ydoc);
   const me = { name, color: colourOf(name) };
@@ -60,8 +63,13 @@ export function connect(root) {
     if (status) status.textContent = e.status === 'connected' ? 'Connecté : les modifications sont partagées.'
       : 'Hors ligne : vos modifications seront envoyées au retour de la connexion.';
     root.dataset.connection = e.status;
+    if (e.status === 'connected' && !performance.getEntriesByName('socle:connected').length) performance.mark('socle:connected');
   });
-  provider.on('sync', (synced) => { if (synced) root.dataset.synced = 'true'; });
+  provider.on('sync', (synced) => {
+    if (!synced) return;
+    if (!root.dataset.synced) performance.mark('socle:synced');
+    root.dataset.synced = 'true';
+  });
 
   const renderPresence = () => {
     if (!presence) return;

@@ -3,13 +3,20 @@
 // schema follows the server's layout (internal/ent/production/model.go):
 // list items hold their text directly, heading levels are attributes,
 // an image is an atom block whose attributes are its "src" and "alt".
+//
+// Authorship colours (Etherpad-like) add nothing to that layout: each
+// Yjs item already carries the client id of the session that wrote it,
+// and the root Y.Map "authors" (client id as a decimal string → display
+// name) says whose session it was. The server's content reader only
+// reads the kind's own roots ("content", "titles", "pages") and ignores
+// that map.
 import { ySyncPlugin, yCursorPlugin, yUndoPlugin, undo, redo } from 'y-prosemirror';
 import { Schema } from 'prosemirror-model';
-import { EditorState } from 'prosemirror-state';
-import { EditorView } from 'prosemirror-view';
+import { EditorState, Plugin, PluginKey } from 'prosemirror-state';
+import { EditorView, Decoration, DecorationSet } from 'prosemirror-view';
 import { keymap } from 'prosemirror-keymap';
 import { baseKeymap, toggleMark, setBlockType } from 'prosemirror-commands';
-import { colours, safeURL, el } from './common.js';
+import { Y, colours, colourOf, safeURL, el } from './common.js';
 
 // A link between wiki pages ("#page-<id>", as the server keeps it) stays
 // as written; any other address goes through safeURL.
@@ -207,6 +214,146 @@ function selectionBuilder(user) {
   return { style: '', class: 'pad-selection pad-selection-' + colours.indexOf(user.color) };
 }
 
+// ---- authorship colours ----
+
+// authorRuns lists the stretches of fragment's text whose author is known
+// (authors: client id → name), as {from, to, name} in positions of doc,
+// the editor's document. It returns null when doc does not match the
+// fragment (a change on its way from one to the other).
+export function authorRuns(fragment, doc, authors) {
+  const runs = [];
+  const walk = (yParent, pmParent, start) => {
+    let pos = start;
+    for (const child of yParent.toArray()) {
+      if (child instanceof Y.XmlText) {
+        // Its items in order; formatting markers take no room.
+        for (let item = child._start; item; item = item.right) {
+          if (item.deleted || !item.countable) continue;
+          const name = authors.get(String(item.id.client));
+          const last = runs[runs.length - 1];
+          if (name && last && last.name === name && last.to === pos) last.to += item.length;
+          else if (name) runs.push({ from: pos, to: pos + item.length, name });
+          pos += item.length;
+        }
+      } else if (child instanceof Y.XmlElement) {
+        const node = doc.nodeAt(pos);
+        if (!node || node.type.name !== child.nodeName || !walk(child, node, pos + 1)) return false;
+        pos += node.nodeSize;
+      } else {
+        return false;
+      }
+    }
+    return pos === start + pmParent.content.size;
+  };
+  return walk(fragment, doc, 0) ? runs : null;
+}
+
+// authorClass is the class giving a name's text the light tint of its
+// colour (editor.css, in the order of colours).
+function authorClass(name) {
+  return 'pad-author pad-author-' + colours.indexOf(colourOf(name));
+}
+
+// The plugin showing the authors' decorations: they follow the edits
+// until the next ones come with a transaction's meta.
+const authorsKey = new PluginKey('authors');
+const authorsPlugin = new Plugin({
+  key: authorsKey,
+  state: {
+    init: () => DecorationSet.empty,
+    apply: (tr, set) => tr.getMeta(authorsKey) ?? set.map(tr.mapping, tr.doc),
+  },
+  props: { decorations: (state) => authorsKey.getState(state) },
+});
+
+let legends = 0;
+
+// authorship records who writes in fragment (my session's client id and
+// my name in the root map "authors", once I change the fragment) and,
+// while the toggle button is pressed, colours each stretch of text in
+// its author's colour and lists the authors in a legend put before host.
+// Returns {onToggle, destroy}.
+function authorship(view, fragment, host, toggle, me, readOnly) {
+  const ydoc = fragment.doc;
+  const authors = ydoc.getMap('authors');
+  const key = String(ydoc.clientID);
+  const id = 'pad-legend-' + ++legends;
+  const list = el('ul', { class: 'pad-legend-list', 'aria-labelledby': id });
+  const legend = el('div', { class: 'pad-legend', hidden: true },
+    el('p', { id, class: 'pad-legend-title' }, 'Auteurs du texte :'), list);
+  host.before(legend);
+  const on = () => toggle?.getAttribute('aria-pressed') === 'true';
+
+  let legendKey = null;
+  const renderLegend = (names) => {
+    const k = names.join('\n');
+    if (k === legendKey) return;
+    legendKey = k;
+    list.replaceChildren(...(names.length ? names.map((name) => {
+      const swatch = el('span', { class: 'pad-author-swatch ' + authorClass(name), 'aria-hidden': 'true' });
+      swatch.style.borderColor = colourOf(name);
+      return el('li', { 'data-author': name }, swatch, ' ' + name + (name === me ? ' (vous)' : ''));
+    }) : [el('li', {}, 'personne pour l’instant (le texte écrit avant l’arrivée des couleurs n’est attribué à personne).')]));
+  };
+
+  // Recomputed once the Yjs transaction that changed something is over
+  // (the editor then shows it too), at most once per burst of changes.
+  let queued = false;
+  const refresh = () => {
+    if (queued) return;
+    queued = true;
+    queueMicrotask(() => {
+      queued = false;
+      if (view.isDestroyed) return;
+      let set = DecorationSet.empty;
+      legend.hidden = !on();
+      if (on()) {
+        const runs = authorRuns(fragment, view.state.doc, authors);
+        if (!runs) return; // the change that makes them match is coming
+        set = DecorationSet.create(view.state.doc, runs.map((r) => Decoration.inline(r.from, r.to, {
+          class: authorClass(r.name), 'data-author': r.name,
+        })));
+        renderLegend([...new Set(runs.map((r) => r.name))].sort((a, b) => a.localeCompare(b, 'fr')));
+      }
+      view.dispatch(view.state.tr.setMeta(authorsKey, set));
+    });
+  };
+
+  const onFragment = (events, tr) => {
+    if (tr.local && !readOnly && me && authors.get(key) !== me) {
+      ydoc.transact(() => authors.set(key, me));
+    }
+    if (on()) refresh();
+  };
+  const onAuthors = () => { if (on()) refresh(); };
+  fragment.observeDeep(onFragment);
+  authors.observe(onAuthors);
+  if (on()) refresh();
+
+  return {
+    onToggle() {
+      toggle.setAttribute('aria-pressed', on() ? 'false' : 'true');
+      refresh();
+    },
+    destroy() {
+      fragment.unobserveDeep(onFragment);
+      authors.unobserve(onAuthors);
+      legend.remove();
+    },
+  };
+}
+
+// authorsToggle returns the toolbar's "Couleurs des auteurs" button,
+// added at its end when the page did not write it.
+function authorsToggle(toolbar) {
+  let b = toolbar.querySelector('button[data-command="authors"]');
+  if (!b) {
+    b = el('button', { type: 'button', 'data-command': 'authors', 'aria-pressed': 'false' }, 'Couleurs des auteurs');
+    toolbar.append(b);
+  }
+  return b;
+}
+
 // The toolbar's buttons: [command, label, shortcut].
 export const toolbarButtons = [
   ['h1', 'Titre'], ['h2', 'Sous-titre'], ['paragraph', 'Paragraphe'],
@@ -226,7 +373,10 @@ export function buildToolbar(label) {
 // whose button[data-command] run the commands), askHref (link prompt),
 // upload (async file → URL, see mediaUploader: the Image button then
 // offers to send a file), askImage (async → {src, alt} or null, replaces
-// the prompts), cursors (false to leave remote cursors out). Returns
+// the prompts), cursors (false to leave remote cursors out), authors
+// (true for authorship colours: my text is attributed to the name of my
+// awareness's user, and the toolbar gets the "Couleurs des auteurs"
+// toggle, which stays when readOnly hides the other buttons). Returns
 // {view, destroy}.
 export function richEditor(host, fragment, awareness, options = {}) {
   const m = schema.marks;
@@ -249,6 +399,7 @@ export function richEditor(host, fragment, awareness, options = {}) {
       'Mod-b': toggleMark(m.strong), 'Mod-i': toggleMark(m.em), 'Mod-k': link,
     }),
     keymap(baseKeymap));
+  if (options.authors) plugins.push(authorsPlugin);
   const view = new EditorView(host, {
     state: EditorState.create({ schema, plugins }),
     editable: () => !options.readOnly,
@@ -264,23 +415,31 @@ export function richEditor(host, fragment, awareness, options = {}) {
     bullet: toggleList(n.bullet_list), ordered: toggleList(n.ordered_list),
     image, undo, redo,
   };
+  const toolbar = options.toolbar;
+  const toggle = options.authors && toolbar ? authorsToggle(toolbar) : null;
+  const authors = options.authors
+    ? authorship(view, fragment, host, toggle, awareness.getLocalState()?.user?.name, options.readOnly) : null;
   const onClick = (e) => {
     const b = e.target.closest('button[data-command]');
     if (!b) return;
     e.preventDefault();
+    // The toggle keeps the focus (its state is what changed).
+    if (b === toggle) return authors.onToggle();
     const cmd = commands[b.dataset.command];
     if (cmd) cmd(view.state, view.dispatch, view);
     view.focus();
   };
-  const toolbar = options.toolbar;
   if (toolbar) {
-    toolbar.hidden = !!options.readOnly;
+    // Read-only: no editing buttons, but the authors' colours still help.
+    toolbar.hidden = !!options.readOnly && !toggle;
+    if (options.readOnly) toolbar.querySelectorAll('button').forEach((b) => { b.hidden = b !== toggle; });
     toolbar.addEventListener('click', onClick);
   }
   return {
     view,
     destroy() {
       if (toolbar) toolbar.removeEventListener('click', onClick);
+      authors?.destroy();
       fileInput.remove();
       live.remove();
       view.destroy();
