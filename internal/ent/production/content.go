@@ -583,10 +583,10 @@ func sanitize(c *Content) {
 		}
 	}
 	for i := range c.Events {
-		c.Events[i].Image = safeURL(c.Events[i].Image)
+		c.Events[i].Image = imageURL(c.Events[i].Image)
 	}
 	for i := range c.Cards {
-		c.Cards[i].Image = safeURL(c.Cards[i].Image)
+		c.Cards[i].Image = imageURL(c.Cards[i].Image)
 		c.Cards[i].Link = safeURL(c.Cards[i].Link)
 	}
 }
