@@ -370,9 +370,15 @@ func (a *App) Handler() (http.Handler, error) {
 	return root, nil
 }
 
+// cacheStatic lets browsers keep the assets an hour, and the editors'
+// chunks for good: their names carry a hash of their content.
 func cacheStatic(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Cache-Control", "public, max-age=3600")
+		if strings.HasPrefix(r.URL.Path, "editor/chunks/") {
+			w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+		} else {
+			w.Header().Set("Cache-Control", "public, max-age=3600")
+		}
 		h.ServeHTTP(w, r)
 	})
 }

@@ -50,6 +50,10 @@ func TestStaticAssetsAreCompressed(t *testing.T) {
 			if resp.StatusCode != 200 || !bytes.Equal(body, want) {
 				t.Errorf("%s (%q): %d, %d bytes, want the %d bytes of the file", name, enc, resp.StatusCode, len(body), len(want))
 			}
+			cache := resp.Header.Get("Cache-Control")
+			if strings.HasPrefix(name, "editor/chunks/") != strings.Contains(cache, "immutable") {
+				t.Errorf("%s: Cache-Control %q (only the hashed chunks are immutable)", name, cache)
+			}
 			if enc == "gzip" && strings.HasPrefix(name, "editor/chunks/") && len(raw)*2 > len(want) {
 				t.Errorf("%s: %d bytes compressed for %d", name, len(raw), len(want))
 			}
