@@ -351,7 +351,11 @@ func (a *App) Handler() (http.Handler, error) {
 	notify.NewHandler(a.Notify, renderer).Routes(router)
 	privacy.NewHandler(a.Privacy, renderer).Routes(router)
 	// wire:notify routes
-	production.NewHandler(a.Production, renderer).Routes(router)
+	productions, err := production.NewHandler(a.Production, renderer, assets.Static())
+	if err != nil {
+		return nil, err
+	}
+	productions.Routes(router)
 	// wire:production routes
 	planning.NewHandler(a.Planning, renderer).Routes(router)
 	// wire:planning routes

@@ -186,7 +186,11 @@ func (f *fx) server() *httptest.Server {
 		f.t.Fatalf("templates: %v", err)
 	}
 	router := web.NewRouter(quietLog(), renderer.ErrorPage)
-	NewHandler(f.svc, renderer).Routes(router)
+	h, err := NewHandler(f.svc, renderer, assets.Static())
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	h.Routes(router)
 	router.HandleHTTP("GET /collab/{id}", f.docs)
 	sessions := &web.Sessions{Auth: f.auth, Router: router}
 	srv := httptest.NewServer(sessions.Middleware(router))

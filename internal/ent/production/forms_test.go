@@ -4,11 +4,15 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"io/fs"
 	"mime/multipart"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
+
+	assets "socle/web"
 )
 
 func postForm(t *testing.T, base string, who person, path, contentType string, body io.Reader) (*http.Response, string) {
@@ -112,6 +116,19 @@ func TestEditorPage(t *testing.T) {
 		st, body := call(t, srv, f.lea, "GET", create(string(k), "Production "+string(k))+"/editer", "")
 		if st != 200 || !strings.Contains(body, `data-production-editor="`+string(k)+`"`) || !strings.Contains(body, `/static/editor/`+string(k)+`.js`) {
 			t.Errorf("editor of a %s: %d", k, st)
+		}
+		// Its chunks are asked for with the page, and they are embedded.
+		preloads := regexp.MustCompile(`<link rel="modulepreload" href="/static/(editor/chunks/[^"]+)">`).FindAllStringSubmatch(body, -1)
+		if len(preloads) == 0 {
+			t.Errorf("editor of a %s preloads no chunk", k)
+		}
+		for _, m := range preloads {
+			if _, err := fs.Stat(assets.Static(), m[1]); err != nil {
+				t.Errorf("editor of a %s preloads %s: %v", k, m[1], err)
+			}
+		}
+		if _, err := fs.Stat(assets.Static(), "editor/"+string(k)+".js"); err != nil {
+			t.Errorf("no bundle for the %s editor: %v", k, err)
 		}
 	}
 }

@@ -2,6 +2,9 @@ package production
 
 import (
 	"bytes"
+	"encoding/json"
+	"fmt"
+	"io/fs"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -16,11 +19,23 @@ import (
 type Handler struct {
 	svc    *Service
 	render *web.Renderer
+	// modules are, per kind, the script chunks its editor imports
+	// (static/editor/modules.json, written by the bundle's build).
+	modules map[string][]string
 }
 
-// NewHandler builds the handler.
-func NewHandler(svc *Service, render *web.Renderer) *Handler {
-	return &Handler{svc: svc, render: render}
+// NewHandler builds the handler. static holds the editors' bundle, whose
+// chunks the editor page asks for at once.
+func NewHandler(svc *Service, render *web.Renderer, static fs.FS) (*Handler, error) {
+	h := &Handler{svc: svc, render: render}
+	raw, err := fs.ReadFile(static, "editor/modules.json")
+	if err != nil {
+		return nil, fmt.Errorf("editors' modules: %w", err)
+	}
+	if err := json.Unmarshal(raw, &h.modules); err != nil {
+		return nil, fmt.Errorf("editors' modules: %w", err)
+	}
+	return h, nil
 }
 
 // Routes mounts the pages and the API. The teachers' assignments live
@@ -224,6 +239,7 @@ func (h *Handler) showPage(w http.ResponseWriter, r *http.Request) error {
 
 type editorView struct {
 	Detail    Detail
+	Preload   []string // the editor's chunks, under /static/editor/
 	KindLabel string
 	CanWrite  bool
 	CanManage bool
@@ -249,7 +265,7 @@ func (h *Handler) editorPage(w http.ResponseWriter, r *http.Request) error {
 	}
 	d.Shares = nil
 	return h.render.Render(w, r, http.StatusOK, "production/editor", "Éditer : "+d.Title,
-		editorView{Detail: d, KindLabel: d.Kind.Label(), UserName: p.User.DisplayName,
+		editorView{Detail: d, KindLabel: d.Kind.Label(), UserName: p.User.DisplayName, Preload: h.modules[string(d.Kind)],
 			CanWrite:  d.Role.rank() >= RoleContribute.rank() && !d.Trashed,
 			CanManage: d.Role.rank() >= RoleManage.rank() && !d.Trashed})
 }
