@@ -1,9 +1,7 @@
 package production
 
 import (
-	"bytes"
 	"net/http"
-	"strconv"
 	"strings"
 
 	"socle/internal/platform/web"
@@ -23,7 +21,7 @@ func (h *Handler) apiRoutes(r *web.Router) {
 	r.Handle("POST /api/v1/productions/{id}/links", h.apiCreateLink)
 	r.Handle("DELETE /api/v1/productions/{id}/links/{link}", h.apiRevokeLink)
 	r.Handle("POST /api/v1/links/{token}", h.apiFollowLink)
-	r.Handle("GET /api/v1/productions/{id}/export", h.apiExport)
+	r.Handle("GET /api/v1/productions/{id}/export", h.exportFile)
 	r.Handle("POST /api/v1/productions/{id}/media", h.apiUploadMedia)
 	r.Handle("POST /api/v1/productions/{id}/moderation", h.apiModerate)
 	r.Handle("GET /api/v1/productions/{id}/comments", h.apiFollowUps)
@@ -31,12 +29,12 @@ func (h *Handler) apiRoutes(r *web.Router) {
 	r.Handle("GET /api/v1/productions/{id}/versions", h.apiVersions)
 	r.Handle("POST /api/v1/productions/{id}/versions", h.apiSaveVersion)
 	r.Handle("POST /api/v1/productions/{id}/versions/{version}/restore", h.apiRestoreVersion)
-	r.Handle("GET /api/v1/productions/{id}/versions/{version}/export", h.apiExportVersion)
+	r.Handle("GET /api/v1/productions/{id}/versions/{version}/export", h.versionExportFile)
 	r.Handle("GET /api/v1/assignments", h.apiAssignments)
 	r.Handle("POST /api/v1/assignments", h.apiAssign)
 	r.Handle("GET /api/v1/assignments/{id}", h.apiAssignment)
 	r.Handle("POST /api/v1/assignments/{id}/teams/{team}/production", h.apiStartTeam)
-	r.Handle("GET /api/v1/assignments/{id}/collect", h.apiCollect)
+	r.Handle("GET /api/v1/assignments/{id}/collect", h.collectFile)
 }
 
 func (h *Handler) apiList(w http.ResponseWriter, r *http.Request) error {
@@ -169,18 +167,6 @@ func (h *Handler) apiRevoke(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (h *Handler) apiExport(w http.ResponseWriter, r *http.Request) error {
-	p, id, err := userAndID(r)
-	if err != nil {
-		return err
-	}
-	ex, err := h.svc.Export(r.Context(), p, id, r.URL.Query().Get("format"))
-	if err != nil {
-		return err
-	}
-	return download(w, ex.ContentType, ex.Filename, ex.Data)
-}
-
 func download(w http.ResponseWriter, contentType, filename string, data []byte) error {
 	w.Header().Set("Content-Type", contentType)
 	w.Header().Set("Content-Disposition", `attachment; filename="`+filename+`"`)
@@ -264,23 +250,6 @@ func (h *Handler) apiStartTeam(w http.ResponseWriter, r *http.Request) error {
 	return web.JSON(w, http.StatusCreated, pr)
 }
 
-func (h *Handler) apiCollect(w http.ResponseWriter, r *http.Request) error {
-	p, err := web.RequireUser(r)
-	if err != nil {
-		return err
-	}
-	id, err := web.PathID(r, "id", "Travail demandé")
-	if err != nil {
-		return err
-	}
-	// Built in memory first: an error half-way must not send half a zip.
-	var buf bytes.Buffer
-	if err := h.svc.Collect(r.Context(), p, id, &buf); err != nil {
-		return err
-	}
-	return download(w, "application/zip", "travaux-"+strconv.FormatInt(id, 10)+".zip", buf.Bytes())
-}
-
 func (h *Handler) apiModerate(w http.ResponseWriter, r *http.Request) error {
 	p, id, err := userAndID(r)
 	if err != nil {
@@ -295,10 +264,6 @@ func (h *Handler) apiModerate(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return web.JSON(w, http.StatusOK, map[string]string{"status": status})
-}
-
-func (h *Handler) apiExportVersion(w http.ResponseWriter, r *http.Request) error {
-	return h.versionExportFile(w, r)
 }
 
 func (h *Handler) apiFollowUps(w http.ResponseWriter, r *http.Request) error {

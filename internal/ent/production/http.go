@@ -452,6 +452,7 @@ func (h *Handler) collectFile(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	// Built in memory first: an error half-way must not send half a zip.
 	var buf bytes.Buffer
 	if err := h.svc.Collect(r.Context(), p, id, &buf); err != nil {
 		return err

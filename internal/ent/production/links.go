@@ -73,7 +73,7 @@ func (s *Service) CreateLink(ctx context.Context, p *auth.Principal, id int64, r
 	if role != RoleRead && role != RoleContribute {
 		return Link{}, problem.Invalid("invalid_link_role", "Un lien donne la lecture ou la contribution ; la gestion se partage nommément.").Field("role", "Lecture ou contribution.")
 	}
-	token := newMediaRef()
+	token := newToken()
 	l := Link{Path: LinkPath(token), Role: role, CreatedBy: p.User.DisplayName, CreatedAt: s.now().UTC().Truncate(time.Microsecond)}
 	// Whether the link reaches the whole ENT is the creator's standing
 	// when they make it.
@@ -109,7 +109,7 @@ func (s *Service) FollowLink(ctx context.Context, p *auth.Principal, token strin
 	if err := requireUser(p); err != nil {
 		return Production{}, err
 	}
-	if !mediaRefRe.MatchString(token) {
+	if !tokenRe.MatchString(token) {
 		return Production{}, errNoLink
 	}
 	var linkID, prodID, creator int64

@@ -185,15 +185,15 @@ func mediaFolder(pr Production) []string {
 
 var refEncoding = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
 
-// newMediaRef is a random reference: unguessable, so that a media URL
-// says nothing about the others.
-func newMediaRef() string {
+// newToken is a random reference (medias, share links): unguessable, so
+// that a media URL or a share link says nothing about the others.
+func newToken() string {
 	b := make([]byte, 15)
 	_, _ = rand.Read(b)
 	return refEncoding.EncodeToString(b)
 }
 
-var mediaRefRe = regexp.MustCompile(`^[a-z2-7]{24}$`)
+var tokenRe = regexp.MustCompile(`^[a-z2-7]{24}$`)
 
 // MediaURL is where a production's media is served.
 func MediaURL(productionID int64, ref string) string {
@@ -260,7 +260,7 @@ func (s *Service) storeMedia(ctx context.Context, pr Production, by int64, name 
 	if err != nil {
 		return Media{}, err
 	}
-	ref := newMediaRef()
+	ref := newToken()
 	if _, err := s.db.ExecContext(ctx, `INSERT INTO production_media (production_id, ref, owner_id, file_id, name, content_type, size, created_by, created_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, pr.ID, ref, pr.OwnerID, f.ID, f.Name, t.contentType, f.Size, by, s.now().UTC()); err != nil {
 		return Media{}, fmt.Errorf("insert media: %w", err)
@@ -280,7 +280,7 @@ func (s *Service) Media(ctx context.Context, p *auth.Principal, id int64, ref st
 }
 
 func (s *Service) openMedia(ctx context.Context, pr Production, ref string) (MediaFile, error) {
-	if !mediaRefRe.MatchString(ref) || s.media == nil {
+	if !tokenRe.MatchString(ref) || s.media == nil {
 		return MediaFile{}, errMediaNotFound
 	}
 	var owner, file int64
